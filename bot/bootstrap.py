@@ -1,0 +1,92 @@
+"""The composition root: builds the engine, sessions, clock, services, dispatcher, outbox
+sender and jobs from settings. Nothing else in the code base creates them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.channels.base import Channel
+from bot.jobs import Job, build_jobs
+from bot.outbox_sender import OutboxSender
+from bot.settings import Settings
+from casework.calendar import WorkingCalendar
+from casework.cases import Casework
+from casework.clock import Clock
+from casework.directory import CountyDirectory
+from casework.sla import SlaPolicy
+from handlers.dispatcher import Dispatcher
+from handlers.turn import Services
+from nlp.classifier import DEFAULT_MODEL, Classifier, KeywordModel
+from storage.county_file import ImportSummary, import_county, load_county_file
+from storage.db import SessionFactory, make_engine, migrate, transaction
+
+__all__ = ["SAMPLE_COUNTY", "App", "build_app", "open_database"]
+
+SAMPLE_COUNTY = Path(__file__).resolve().parent.parent / "storage" / "data" / "yangshuo.yaml"
+
+
+def open_database(settings: Settings) -> tuple[Engine, SessionFactory]:
+    """The engine at the settings' URL, migrated to the latest schema."""
+    if settings.db is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def import_county_file(
+    sessions: SessionFactory, path: Path | str, model: KeywordModel
+) -> ImportSummary:
+    data = load_county_file(path, model.categories)
+    with transaction(sessions) as session:
+        return import_county(session, data)
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    clock: Clock
+    services: Services
+    dispatcher: Dispatcher
+    jobs: list[Job]
+
+    def sender(self, channels: Mapping[str, Channel]) -> OutboxSender:
+        return OutboxSender(self.sessions, channels, self.clock)
+
+    def reload_county(self) -> None:
+        """After a county import in this process: rebuild places, polygons and entries."""
+        with transaction(self.sessions) as session:
+            directory = CountyDirectory.load(session)
+        self.services.directory = directory
+        self.services.casework.county_code = directory.county_code
+        self.services.classifier = Classifier(self.services.classifier.model, directory.gazetteer)
+
+
+def build_app(
+    settings: Settings,
+    clock: Clock,
+    *,
+    engine: tuple[Engine, SessionFactory] | None = None,
+    county_file: Path | str | None = None,
+    model_file: Path | str = DEFAULT_MODEL,
+) -> App:
+    engine_, sessions = engine or open_database(settings)
+    model = KeywordModel.load(model_file)
+    if county_file is not None:
+        import_county_file(sessions, county_file, model)
+    with transaction(sessions) as session:
+        directory = CountyDirectory.load(session)
+    zone = ZoneInfo(settings.tz)
+    casework = Casework(clock, WorkingCalendar(zone), SlaPolicy(), directory.county_code)
+    services = Services(casework, directory, Classifier(model, directory.gazetteer))
+    dispatcher = Dispatcher(sessions, services, clock)
+    jobs = build_jobs(sessions, services, clock)
+    return App(settings, engine_, sessions, clock, services, dispatcher, jobs)

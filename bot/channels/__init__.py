@@ -1,0 +1,1 @@
+"""Channel adapters, one folder each. ``base`` holds the port they all implement."""

@@ -1,0 +1,231 @@
+"""``grid-intake``: the command line of INTERFACES.md.
+
+Exit status: 0 success, 1 user error (one line on stderr), 2 usage error (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.settings import Settings
+
+__all__ = ["main"]
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit status 1."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "db", None):
+        settings.db = args.db
+    return settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grid-intake",
+        description="Routes residents' problems to their grid's People's Congress deputy.",
+    )
+    parser.add_argument(
+        "--db", help="SQLAlchemy URL (default: SQLite in the data folder; env GRID_INTAKE_DB)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="interactive terminal demo on SQLite with the sample county")
+    demo.add_argument("--county", type=Path, help="county file (default: the sample county)")
+
+    run = sub.add_parser("run", help="production: web app, outbox sender and scheduler")
+    run.add_argument("part", nargs="?", choices=("all", "web", "worker"), default="all")
+    run.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
+
+    county = sub.add_parser("county", help="import, export or show the county")
+    county_sub = county.add_subparsers(dest="county_command", required=True, metavar="ACTION")
+    imp = county_sub.add_parser("import", help="load a county file (idempotent by code)")
+    imp.add_argument("file", type=Path)
+    exp = county_sub.add_parser("export", help="print the county file of the database")
+    exp.add_argument("-o", "--output", type=Path)
+    show = county_sub.add_parser("show", help="summarise the county")
+    show.add_argument("--json", action="store_true")
+
+    classify = sub.add_parser("classify", help="classify texts, one JSON object per text")
+    classify.add_argument("texts", nargs="+", metavar="TEXT")
+    classify.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
+
+    simulate = sub.add_parser("simulate", help="replay a scripted conversation on a virtual clock")
+    simulate.add_argument("script", type=Path)
+    simulate.add_argument("--county", type=Path, help="county file (default: the sample county)")
+    simulate.add_argument("--start", help="ISO start time of the virtual clock (default: now)")
+
+    cases = sub.add_parser("cases", help="the case ledger")
+    cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
+    listing = cases_sub.add_parser("list", help="list cases")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--status")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except UserError as error:
+        print(f"grid-intake: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from storage.county_file import CountyFileError
+
+    settings = _settings(args)
+    try:
+        match args.command:
+            case "demo":
+                from bot.demo import run_demo
+
+                return run_demo(settings, county_file=args.county)
+            case "run":
+                from bot.serve import serve
+
+                return serve(settings, args.part, scheduler=not args.no_scheduler)
+            case "county":
+                return _county(settings, args)
+            case "classify":
+                return _classify(settings, args)
+            case "simulate":
+                return _simulate(settings, args)
+            case "cases":
+                return _cases(settings, args)
+    except CountyFileError as error:
+        # Several lines: the staff need every error of the file at once.
+        print(f"grid-intake: {error}", file=sys.stderr)
+        return 1
+    raise AssertionError(args.command)
+
+
+def _county(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import import_county_file, open_database
+    from nlp.classifier import KeywordModel
+    from storage.county_file import dump_county_yaml, export_county
+    from storage.db import transaction
+
+    _engine, sessions = open_database(settings)
+    if args.county_command == "import":
+        if not args.file.exists():
+            raise UserError(f"no such file: {args.file}")
+        summary = import_county_file(sessions, args.file, KeywordModel.load())
+        parts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
+        print(
+            f"imported {args.file}: {parts} ({summary.created} created, {summary.updated} updated)"
+        )
+        return 0
+    with transaction(sessions) as session:
+        data = export_county(session)
+    if not data:
+        raise UserError("no county in the database; run `grid-intake county import FILE.yaml`")
+    if args.county_command == "export":
+        text = dump_county_yaml(data)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(f"{data['county']['name']} ({data['county']['code']}) — {data['office']['name']}")
+        for section in ("townships", "stations", "grids", "deputies", "departments"):
+            print(f"  {section}: {len(data[section])}")
+    return 0
+
+
+def _classify(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from casework.directory import CountyDirectory
+    from nlp.classifier import DEFAULT_MODEL, Classifier, KeywordModel
+    from nlp.places import Gazetteer
+    from storage.db import has_schema, transaction
+
+    model_path = args.model or DEFAULT_MODEL
+    if not Path(model_path).exists():
+        raise UserError(f"no such model file: {model_path}")
+    try:
+        model = KeywordModel.load(model_path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    gazetteer = Gazetteer()
+    db_file_exists = settings.db is not None or (settings.data_dir / "grid-intake.sqlite3").exists()
+    if db_file_exists:  # place names of the county, if one has been imported
+        engine, sessions = open_database(settings)
+        if has_schema(engine):
+            with transaction(sessions) as session:
+                gazetteer = CountyDirectory.load(session).gazetteer
+    classifier = Classifier(model, gazetteer)
+    for text in args.texts:
+        print(json.dumps(classifier.classify(text).as_json(), ensure_ascii=False))
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import SAMPLE_COUNTY, build_app
+    from bot.simulator import ScriptError, Simulation, start_clock
+
+    if not args.script.exists():
+        raise UserError(f"no such script: {args.script}")
+    try:
+        clock = start_clock(args.start, settings.tz)
+    except ValueError:
+        raise UserError(f"--start is not an ISO time: {args.start}") from None
+    app = build_app(settings, clock, county_file=args.county or SAMPLE_COUNTY)
+    simulation = Simulation.attach(app, clock)
+    lines = args.script.read_text(encoding="utf-8").splitlines()
+    try:
+        transcript = asyncio.run(simulation.run_script(lines))
+    except ScriptError as error:
+        raise UserError(f"{args.script}: {error}") from None
+    for line in transcript:
+        print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _cases(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from bot.ledger import case_as_json, case_as_text
+    from storage.db import transaction
+    from storage.models import Case
+
+    _engine, sessions = open_database(settings)
+    with transaction(sessions) as session:
+        query = select(Case).order_by(Case.id)
+        if args.status:
+            query = query.where(Case.status == args.status)
+        cases = session.scalars(query).all()
+        if args.json:
+            rows = [case_as_json(case, settings.tz) for case in cases]
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for case in cases:
+                print(case_as_text(case, settings.tz))
+            if not cases:
+                print("no cases")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

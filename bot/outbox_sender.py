@@ -1,0 +1,188 @@
+"""Drains the outbox: claims due rows atomically, sends them in order per chat, marks each
+sent once. Rate limits and retries per channel (DESIGN.md §7, §8).
+
+A crash after the commit and before sending loses nothing: the rows stay pending. A crash
+in the middle of one ``send`` leaves that row ``sending``; it is retried after the lease
+expires, the one case where a message can arrive twice (no channel offers idempotent sends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import aliased
+
+from bot.channels.base import Channel, PermanentFailure, RetryLater
+from casework.clock import Clock
+from casework.outbox import Message, post
+from storage.db import SessionFactory, transaction
+from storage.models import OutboxMessage
+
+__all__ = ["OutboxSender"]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        *,
+        batch: int = 50,
+        lease: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.sessions = sessions
+        self.channels = dict(channels)
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+
+    def _claim(self) -> list[tuple[int, str, str, str, list]]:
+        now = self.clock.now()
+        earlier = aliased(OutboxMessage)
+        # A chat's messages go in order: a row waits while an earlier one to the same chat
+        # is still unsent (deferred by a retry, or being sent by another worker).
+        blocked = exists().where(
+            and_(
+                earlier.channel == OutboxMessage.channel,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.id < OutboxMessage.id,
+                earlier.status.in_(("pending", "sending")),
+            )
+        )
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_at < now - self.lease,
+                )
+                .values(status="pending")
+            )
+            due = (
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.not_before <= now,
+                    OutboxMessage.channel.in_(self.channels),
+                    ~blocked,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch)
+            )
+            ids = list(session.scalars(due))
+            if not ids:
+                return []
+            # The status check in the UPDATE is what makes the claim exclusive between workers.
+            rows = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+                .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                .returning(
+                    OutboxMessage.id,
+                    OutboxMessage.channel,
+                    OutboxMessage.chat_id,
+                    OutboxMessage.text,
+                    OutboxMessage.choices,
+                )
+            ).all()
+        return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
+
+    async def drain(self) -> int:
+        """Send everything due now; returns how many were sent."""
+        sent = 0
+        while True:
+            rows = self._claim()
+            if not rows:
+                return sent
+            stalled: set[tuple[str, str]] = set()
+            for row_id, channel_name, chat_id, text, choices in rows:
+                if (channel_name, chat_id) in stalled:
+                    self._release(row_id)
+                    continue
+                try:
+                    await self.channels[channel_name].send(
+                        chat_id, text, [tuple(c) for c in choices]
+                    )
+                except RetryLater as wait:
+                    stalled.add((channel_name, chat_id))
+                    self._retry(row_id, str(wait), wait.after_seconds)
+                except PermanentFailure as failure:
+                    self._fail(row_id, str(failure))
+                except Exception as error:  # network and server errors: back off, retry
+                    log.warning("send %s failed: %s", row_id, error)
+                    stalled.add((channel_name, chat_id))
+                    self._retry(row_id, repr(error), None)
+                else:
+                    self._mark_sent(row_id)
+                    sent += 1
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                count = await self.drain()
+            except Exception:
+                log.exception("outbox drain failed")
+                count = 0
+            if not count:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+
+    def _mark_sent(self, row_id: int) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
+                .values(status="sent", sent_at=self.clock.now(), error=None)
+            )
+
+    def _release(self, row_id: int) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(status="pending", attempts=OutboxMessage.attempts - 1)
+            )
+
+    def _retry(self, row_id: int, reason: str, after_seconds: float | None) -> None:
+        with transaction(self.sessions) as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            if row.attempts >= MAX_ATTEMPTS and after_seconds is None:
+                return self._fail_in(
+                    session, row, f"gave up after {row.attempts} attempts: {reason}"
+                )
+            delay = after_seconds if after_seconds is not None else min(3600, 2**row.attempts)
+            row.status = "pending"
+            row.error = reason
+            row.not_before = self.clock.now() + timedelta(seconds=delay)
+
+    def _fail(self, row_id: int, reason: str) -> None:
+        with transaction(self.sessions) as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            self._fail_in(session, row, reason)
+
+    def _fail_in(self, session, row: OutboxMessage, reason: str) -> None:
+        row.status = "failed"
+        row.error = reason
+        log.warning("outbox %s to %s failed for good: %s", row.id, row.recipient, reason)
+        if row.recipient != "office":
+            post(
+                session,
+                self.clock.now(),
+                Message(
+                    "office",
+                    f"消息无法送达{row.recipient}（{reason}）。内容：{row.text[:200]}",
+                    case_id=row.case_id,
+                ),
+            )

@@ -1,0 +1,45 @@
+"""Settings from the environment and a ``.env`` file (INTERFACES.md, Settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("var"), alias="GRID_INTAKE_DATA")
+    db: str | None = Field(None, alias="GRID_INTAKE_DB")
+    tz: str = Field("Asia/Shanghai", alias="GRID_INTAKE_TZ")
+    http: str = Field("127.0.0.1:8080", alias="GRID_INTAKE_HTTP")
+
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_backend: str = Field("ptb", alias="TELEGRAM_BACKEND")
+    telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+
+    wechat_app_id: str | None = Field(None, alias="WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(None, alias="WECHAT_APP_SECRET")
+    wechat_token: str | None = Field(None, alias="WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(None, alias="WECHAT_AES_KEY")
+    wechat_api_base_url: str = Field(
+        "https://api.weixin.qq.com/cgi-bin/", alias="WECHAT_API_BASE_URL"
+    )
+
+    @property
+    def database_url(self) -> str:
+        """``GRID_INTAKE_DB``, else the SQLite file in the data folder."""
+        if self.db:
+            return self.db
+        return f"sqlite:///{(self.data_dir / 'grid-intake.sqlite3').resolve()}"
+
+    @property
+    def http_host_port(self) -> tuple[str, int]:
+        host, _, port = self.http.rpartition(":")
+        return host or "127.0.0.1", int(port)

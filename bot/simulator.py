@@ -1,0 +1,165 @@
+"""Replays scripted conversations through the real handlers, outbox and jobs on a virtual
+clock (INTERFACES.md, simulation script). Also the home of ``verify_dialog`` for tests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.bootstrap import App
+from bot.channels.recording import RecordingChannel, Sent
+from bot.outbox_sender import OutboxSender
+from bot.scheduler import VirtualScheduler
+from casework.clock import ManualClock, SystemClock, parse_duration
+from casework.identities import bind_deputy, bind_office
+from handlers.incoming import Incoming
+from storage.db import transaction
+from storage.models import Deputy
+
+__all__ = ["CHANNEL", "ScriptError", "Simulation", "start_clock"]
+
+CHANNEL = "console"  # the demo and the simulator share the terminal channel's name
+
+
+class ScriptError(ValueError):
+    """A script line that is not a valid step; names the line."""
+
+
+@dataclass
+class Simulation:
+    app: App
+    clock: ManualClock
+    recorder: RecordingChannel
+    sender: OutboxSender
+    scheduler: VirtualScheduler
+
+    @classmethod
+    def attach(cls, app: App, clock: ManualClock) -> Simulation:
+        """Bind every deputy to ``deputy:CODE`` and the office to ``office``, as scripts expect."""
+        recorder = RecordingChannel(clock, CHANNEL)
+        sender = app.sender({CHANNEL: recorder})
+        scheduler = VirtualScheduler(app.jobs, clock, sender.drain)
+        with transaction(app.sessions) as session:
+            now = clock.now()
+            for code in session.scalars(select(Deputy.code).order_by(Deputy.code)):
+                bind_deputy(session, CHANNEL, f"deputy:{code}", code, now)
+            bind_office(session, CHANNEL, "office", now)
+        return cls(app, clock, recorder, sender, scheduler)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    async def say(self, actor: str, text: str) -> list[Sent]:
+        return await self.send(actor, text=text)
+
+    async def send(self, actor: str, **fields: Any) -> list[Sent]:
+        is_group = actor.startswith("group:")
+        user = fields.pop("user", None) or actor
+        incoming = Incoming(
+            channel=CHANNEL,
+            chat_id=actor,
+            user_id=f"{actor}/{user}" if is_group else actor,
+            message_id=uuid.uuid4().hex,
+            is_group=is_group,
+            display_name=actor.partition(":")[2],
+            **fields,
+        )
+        self.app.dispatcher.handle(incoming)
+        await self.sender.drain()
+        return self.recorder.take()
+
+    async def advance(self, duration: str) -> list[Sent]:
+        await self.scheduler.advance(parse_duration(duration))
+        return self.recorder.take()
+
+    async def step(self, step: dict[str, Any]) -> list[Sent]:
+        if "advance" in step:
+            return await self.advance(str(step["advance"]))
+        actor = step.get("from")
+        if not isinstance(actor, str) or (":" not in actor and actor != "office"):
+            raise ScriptError(
+                'each step needs "from": "resident:NAME" | "deputy:CODE" | "group:NAME"'
+            )
+        if "start" in step:
+            return await self.send(actor, start=str(step["start"]))
+        if "text" in step:
+            return await self.send(actor, text=str(step["text"]), user=step.get("user"))
+        if "choose" in step:
+            return await self.send(actor, text=str(int(step["choose"])))
+        if "location" in step:
+            lat, lon = (float(v) for v in step["location"])
+            return await self.send(actor, location=(lat, lon))
+        if "photo" in step:
+            return await self.send(actor, photo=str(step["photo"]))
+        raise ScriptError(f"unknown step {json.dumps(step, ensure_ascii=False)}")
+
+    async def run_script(self, lines: Iterable[str]) -> list[dict[str, Any]]:
+        transcript: list[dict[str, Any]] = []
+        for number, line in enumerate(lines, start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                step = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ScriptError(f"line {number}: not JSON ({error.msg})") from None
+            if not isinstance(step, dict):
+                raise ScriptError(f"line {number}: a step is a JSON object")
+            try:
+                sent = await self.step(step)
+            except (ScriptError, ValueError, TypeError) as error:
+                raise ScriptError(f"line {number}: {error}") from None
+            transcript.extend(self.transcript_line(s) for s in sent)
+        return transcript
+
+    def transcript_line(self, sent: Sent) -> dict[str, Any]:
+        zone = ZoneInfo(self.app.settings.tz)
+        return {
+            "at": sent.at.astimezone(zone).isoformat(),
+            "to": sent.chat_id,
+            "text": sent.text,
+            "choices": list(sent.choices),
+        }
+
+    # --- checking conversations ----------------------------------------------------------
+
+    async def verify_dialog(
+        self, exchanges: Sequence[tuple[tuple[str, str], Sequence[tuple[str, str]]]]
+    ) -> None:
+        """Each exchange: ((actor, what they say), [(recipient, expected fragment), …]).
+
+        Every expected fragment must appear, in order, in the messages the step caused;
+        a step expected to cause nothing must cause nothing.
+        """
+        for (actor, says), expected in exchanges:
+            sent = await self.say(actor, says)
+            got = [(s.chat_id, s.text) for s in sent]
+            position = 0
+            for recipient, fragment in expected:
+                while position < len(got) and not (
+                    got[position][0] == recipient and fragment in got[position][1]
+                ):
+                    position += 1
+                if position == len(got):
+                    raise AssertionError(
+                        f"{actor} said {says!r}: expected {recipient} to get {fragment!r}; "
+                        f"got {got!r}"
+                    )
+                position += 1
+            if not expected and got:
+                raise AssertionError(f"{actor} said {says!r}: expected silence; got {got!r}")
+
+
+def start_clock(start: str | None, zone: str) -> ManualClock:
+    """The simulator's clock: ``start`` (ISO; local time if it has no offset) or now."""
+    if start is None:
+        return ManualClock(SystemClock().now().replace(microsecond=0))
+    instant = datetime.fromisoformat(start)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(zone))
+    return ManualClock(instant)

@@ -1,0 +1,70 @@
+"""Chat accounts and who they belong to: a resident (by default), a deputy, the office."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.errors import Refused
+from casework.outbox import release_held
+from storage.models import ChatIdentity, Deputy, Resident
+
+__all__ = ["bind_deputy", "bind_office", "identity_for"]
+
+
+def _identity(
+    session: Session, channel: str, external_id: str, now: datetime, display_name: str
+) -> ChatIdentity:
+    identity = session.scalars(
+        select(ChatIdentity).where(
+            ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
+        )
+    ).one_or_none()
+    if identity is None:
+        identity = ChatIdentity(
+            channel=channel,
+            external_id=external_id,
+            role="resident",
+            display_name=display_name,
+            created_at=now,
+        )
+        session.add(identity)
+    return identity
+
+
+def identity_for(
+    session: Session, channel: str, external_id: str, now: datetime, display_name: str = ""
+) -> ChatIdentity:
+    """The account's identity; a first message makes it a resident's."""
+    identity = _identity(session, channel, external_id, now, display_name)
+    if identity.role == "resident" and identity.resident_id is None:
+        resident = Resident(display_name=display_name, created_at=now)
+        session.add(resident)
+        session.flush()
+        identity.resident_id = resident.id
+    identity.last_seen_at = now
+    session.flush()
+    return identity
+
+
+def bind_deputy(
+    session: Session, channel: str, external_id: str, deputy_code: str, now: datetime
+) -> ChatIdentity:
+    deputy = session.get(Deputy, deputy_code)
+    if deputy is None:
+        raise Refused(f"没有编号为 {deputy_code} 的代表。")
+    identity = _identity(session, channel, external_id, now, deputy.name)
+    identity.role, identity.deputy_code, identity.display_name = "deputy", deputy.code, deputy.name
+    session.flush()
+    release_held(session, f"deputy:{deputy.code}")
+    return identity
+
+
+def bind_office(session: Session, channel: str, external_id: str, now: datetime) -> ChatIdentity:
+    identity = _identity(session, channel, external_id, now, "代表工委")
+    identity.role, identity.deputy_code = "office", None
+    session.flush()
+    release_held(session, "office")
+    return identity

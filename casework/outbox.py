@@ -1,0 +1,114 @@
+"""Writing to the outbox: a message to a person, stored in the caller's transaction.
+
+Recipients are named, not addressed: ``deputy:D001``, ``office``, ``identity:42`` (one chat
+account, used for residents). Naming resolves here to the bound chats; a deputy with no bound
+chat yet gets the message ``held`` and receives it on binding, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ChatIdentity, DialogState, OutboxMessage
+
+__all__ = ["Message", "dialog_state", "post", "release_held", "remember_choices"]
+
+
+@dataclass(frozen=True)
+class Message:
+    recipient: str
+    text: str
+    choices: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, action)
+    case_id: int | None = None
+
+
+def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
+    kind, _, key = recipient.partition(":")
+    query = select(ChatIdentity.channel, ChatIdentity.external_id).order_by(ChatIdentity.id)
+    if kind == "identity":
+        query = query.where(ChatIdentity.id == int(key))
+    elif kind == "deputy":
+        query = query.where(ChatIdentity.role == "deputy", ChatIdentity.deputy_code == key)
+    elif kind == "office":
+        query = query.where(ChatIdentity.role == "office")
+    elif kind == "chat":  # "chat:<channel>:<external id>": a chat with no identity (groups)
+        channel, _, external = key.partition(":")
+        return [(channel, external)]
+    else:
+        raise ValueError(f"unknown recipient {recipient!r}")
+    return [(row.channel, row.external_id) for row in session.execute(query)]
+
+
+def post(session: Session, now: datetime, message: Message) -> int:
+    """Queue ``message`` for every chat of its recipient; returns the number of rows."""
+    addresses = _addresses(session, message.recipient)
+    if not addresses:
+        session.add(_row(message, now, None, None, status="held"))
+        return 1
+    for channel, chat_id in addresses:
+        session.add(_row(message, now, channel, chat_id, status="pending"))
+        # The latest message decides what a typed "1" means in that chat; none clears it.
+        remember_choices(session, now, channel, chat_id, message.choices)
+    return len(addresses)
+
+
+def _row(
+    message: Message, now: datetime, channel: str | None, chat_id: str | None, *, status: str
+) -> OutboxMessage:
+    return OutboxMessage(
+        recipient=message.recipient,
+        channel=channel,
+        chat_id=chat_id,
+        text=message.text,
+        choices=[list(choice) for choice in message.choices],
+        case_id=message.case_id,
+        status=status,
+        attempts=0,
+        created_at=now,
+        not_before=now,
+    )
+
+
+def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) -> DialogState:
+    """The dialog state of a private chat, created idle when missing."""
+    state = session.scalars(
+        select(DialogState).where(
+            DialogState.channel == channel,
+            DialogState.chat_id == chat_id,
+            DialogState.user_id == chat_id,
+        )
+    ).one_or_none()
+    if state is None:
+        state = DialogState(
+            channel=channel, chat_id=chat_id, user_id=chat_id, state="idle", data={}, choices=[],
+            updated_at=now,
+        )  # fmt: skip
+        session.add(state)
+    return state
+
+
+def remember_choices(
+    session: Session, now: datetime, channel: str, chat_id: str, choices: Sequence[tuple[str, str]]
+) -> None:
+    """The latest choices shown in a chat, so that typing "1" means the first of them."""
+    state = dialog_state(session, now, channel, chat_id)
+    state.choices = [list(choice) for choice in choices]
+
+
+def release_held(session: Session, recipient: str) -> int:
+    """Address a newly bound recipient's held messages to its chats; returns how many."""
+    addresses = _addresses(session, recipient)
+    if not addresses:
+        return 0
+    channel, chat_id = addresses[0]
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "held")
+        .values(status="pending", channel=channel, chat_id=chat_id)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,1 @@
+"""Conversations, channel-free: an ``Incoming`` in, outbox messages out."""

@@ -1,0 +1,57 @@
+"""Typed commands (INTERFACES.md): Chinese words and their slash forms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Command", "parse_command"]
+
+# word → command name. Slash forms are Telegram-style aliases of the same command.
+_WORDS = {
+    "受理": "accept", "/accept": "accept",
+    "回复": "reply", "/reply": "reply",
+    "转办": "transfer", "/transfer": "transfer",
+    "办结": "resolve", "/resolve": "resolve",
+    "查询": "status", "/status": "status",
+    "取消": "cancel", "/cancel": "cancel",
+    "撤销": "withdraw", "/withdraw": "withdraw",
+    "交办": "assign", "/assign": "assign",
+}  # fmt: skip
+_BARE = {
+    "我的工单": "mycases", "/mycases": "mycases",
+    "查询": "status", "/status": "status",
+    "取消": "cancel", "/cancel": "cancel",
+    "帮助": "help", "/help": "help",
+    "待交办": "unassigned", "/unassigned": "unassigned",
+}  # fmt: skip
+TICKET = re.compile(r"[A-Za-z]{1,8}-\d{4}-\d{6}")
+_WITH_TICKET = re.compile(r"^(\S+?)\s*([A-Za-z]{1,8}-\d{4}-\d{6})(?:\s+(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    ticket: str | None = None
+    rest: str = ""
+
+
+def parse_command(text: str) -> Command | None:
+    """A command if ``text`` is one; None for free text (a problem description, a reply).
+
+    Words that also start ordinary sentences (取消, 回复) count only when followed by a
+    ticket number or standing alone, so "取消的公交线路……" stays a description.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    bare = _BARE.get(text.split("@")[0] if text.startswith("/") else text)
+    if bare:
+        return Command(bare)
+    match = _WITH_TICKET.match(text)
+    if match:
+        word = match.group(1).split("@")[0]
+        name = _WORDS.get(word)
+        if name:
+            return Command(name, match.group(2).upper(), (match.group(3) or "").strip())
+    return None

@@ -1,0 +1,181 @@
+"""The deputy's side: act on assigned cases with buttons or typed commands.
+
+States (per deputy chat): ``idle``; ``writing_reply`` / ``writing_resolution`` after pressing
+回复居民 / 办结 (the next text is the content); ``choosing_department`` after 转办.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casework.errors import NotPermitted, Refused
+from handlers import actions
+from handlers.commands import Command
+from handlers.format import case_card, case_line
+from handlers.notifications import deputy_choices, render
+from handlers.turn import Turn
+from storage.models import Case, Department, Deputy
+
+__all__ = ["DEPUTY_HELP", "handle_deputy"]
+
+DEPUTY_HELP = (
+    "代表常用指令：\n"
+    "· 受理 工单号（/accept）\n"
+    "· 回复 工单号 内容（/reply）—— 答复居民\n"
+    "· 转办 工单号 部门（/transfer）—— 转交承办部门\n"
+    "· 办结 工单号 说明（/resolve）\n"
+    "· 我的工单（/mycases）\n"
+    "· 查询 工单号（/status）"
+)
+
+
+def _emit(turn: Turn, events: list) -> None:
+    services = turn.services
+    for event in events:
+        for message in render(
+            event, services.casework.calendar.zone, services.directory.office_name
+        ):
+            turn.send(message)
+
+
+def _deputy(turn: Turn) -> Deputy:
+    deputy = turn.identity.deputy
+    if deputy is None:
+        raise NotPermitted("您的账号尚未绑定人大代表身份。")
+    return deputy
+
+
+def _case(turn: Turn, ticket: str) -> Case:
+    case = turn.services.casework.get(turn.session, ticket)
+    turn.services.casework.authorize(case, _deputy(turn))
+    return case
+
+
+def _department(turn: Turn, words: str) -> Department | None:
+    words = words.strip()
+    if not words:
+        return None
+    departments = turn.session.scalars(select(Department).order_by(Department.code)).all()
+    for department in departments:
+        if words.upper() == department.code or words == department.name:
+            return department
+    matches = [d for d in departments if words in d.name or d.name.removeprefix("县") in words]
+    return matches[0] if len(matches) == 1 else None
+
+
+def accept(turn: Turn, ticket: str) -> None:
+    case = _case(turn, ticket)
+    _emit(turn, turn.services.casework.accept(turn.session, case, _deputy(turn)))
+
+
+def reply(turn: Turn, ticket: str, text: str) -> None:
+    case = _case(turn, ticket)
+    if not text:
+        turn.services.casework.authorize(case, _deputy(turn))
+        turn.go("writing_reply", ticket=case.ticket)
+        turn.reply(f"请输入给居民的答复（工单 {case.ticket}），发送“取消”放弃。")
+        return
+    events = turn.services.casework.answer(turn.session, case, _deputy(turn), text)
+    turn.go("idle")
+    _emit(turn, events)
+
+
+def transfer(turn: Turn, ticket: str, words: str) -> None:
+    case = _case(turn, ticket)
+    department = _department(turn, words)
+    if department is None:
+        departments = turn.session.scalars(select(Department).order_by(Department.code)).all()
+        turn.go("choosing_department", ticket=case.ticket)
+        head = f"没有找到“{words}”，" if words else ""
+        turn.reply(
+            f"{head}请选择承办部门（工单 {case.ticket}）：",
+            [(d.name, actions.encode("dept", case.ticket, d.code)) for d in departments],
+        )
+        return
+    events = turn.services.casework.transfer(turn.session, case, _deputy(turn), department)
+    turn.go("idle")
+    _emit(turn, events)
+
+
+def resolve(turn: Turn, ticket: str, note: str) -> None:
+    case = _case(turn, ticket)
+    if not note:
+        turn.go("writing_resolution", ticket=case.ticket)
+        turn.reply(f"请输入办理结果说明（工单 {case.ticket}），将告知居民；发送“取消”放弃。")
+        return
+    events = turn.services.casework.resolve(turn.session, case, _deputy(turn), note)
+    turn.go("idle")
+    _emit(turn, events)
+
+
+def my_cases(turn: Turn) -> None:
+    cases = turn.services.casework.cases_of_deputy(turn.session, _deputy(turn))
+    if not cases:
+        turn.reply("您目前没有待办工单。")
+        return
+    turn.reply(f"您的待办工单（{len(cases)}件）：\n" + "\n".join(case_line(c) for c in cases))
+
+
+def show(turn: Turn, ticket: str) -> None:
+    case = _case(turn, ticket)
+    zone = turn.services.casework.calendar.zone
+    turn.reply(case_card(case, zone, for_deputy=True), deputy_choices(case.ticket, case.status))
+
+
+def _on_action(turn: Turn, verb: str, args: list[str]) -> None:
+    match verb:
+        case "accept":
+            accept(turn, args[0])
+        case "reply":
+            reply(turn, args[0], "")
+        case "transfer":
+            transfer(turn, args[0], "")
+        case "resolve":
+            resolve(turn, args[0], "")
+        case "dept":
+            department = turn.session.get(Department, args[1])
+            if department is None:
+                raise Refused("该部门不存在，请重新选择。")
+            transfer(turn, args[0], department.code)
+        case _:
+            turn.reply("该按钮不适用于代表账号。")
+
+
+def handle_deputy(turn: Turn, command: Command | None) -> None:
+    if turn.action is not None:
+        decoded = actions.decode(turn.action)
+        if decoded is None:
+            turn.reply("无法识别该按钮，请按最新的提示操作。")
+            return
+        return _on_action(turn, *decoded)
+    if command is not None:
+        match command.name:
+            case "accept":
+                return accept(turn, command.ticket or "")
+            case "reply":
+                return reply(turn, command.ticket or "", command.rest)
+            case "transfer":
+                return transfer(turn, command.ticket or "", command.rest)
+            case "resolve":
+                return resolve(turn, command.ticket or "", command.rest)
+            case "mycases":
+                return my_cases(turn)
+            case "status" if command.ticket:
+                return show(turn, command.ticket)
+            case "status":
+                return my_cases(turn)
+            case "cancel":
+                turn.go("idle")
+                turn.reply("已取消。")
+                return
+            case _:
+                turn.reply(DEPUTY_HELP)
+                return
+    pending = turn.state.data.get("ticket")
+    if turn.state.state == "writing_reply" and turn.text:
+        return reply(turn, pending, turn.text)
+    if turn.state.state == "writing_resolution" and turn.text:
+        return resolve(turn, pending, turn.text)
+    if turn.state.state == "choosing_department" and turn.text:
+        return transfer(turn, pending, turn.text)
+    turn.reply(DEPUTY_HELP)

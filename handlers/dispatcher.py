@@ -1,0 +1,137 @@
+"""One inbound message, one transaction: dedupe, identify, converse, queue the replies.
+
+The state change, the case ledger and the outbox rows commit together (DESIGN.md §8); a
+refusal rolls back whatever the conversation had begun and sends only the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework.clock import Clock
+from casework.errors import Refused
+from casework.identities import identity_for
+from casework.outbox import Message, dialog_state, post
+from handlers.commands import parse_command
+from handlers.deputy import handle_deputy
+from handlers.incoming import MAX_TEXT_LENGTH, Incoming
+from handlers.intake import start
+from handlers.office import handle_office
+from handlers.resident import handle_resident
+from handlers.turn import Services, Turn
+from storage.db import SessionFactory, transaction
+from storage.models import DialogState, InboundMessage
+
+__all__ = ["Dispatcher", "Outcome"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    handled: bool  # False: a re-delivery of a message already handled
+    replies: int = 0
+
+
+class Dispatcher:
+    def __init__(self, sessions: SessionFactory, services: Services, clock: Clock) -> None:
+        self.sessions = sessions
+        self.services = services
+        self.clock = clock
+
+    def handle(self, incoming: Incoming) -> Outcome:
+        with transaction(self.sessions) as session:
+            now = self.clock.now()
+            oversized = len(incoming.text or "") > MAX_TEXT_LENGTH
+            if not self._first_delivery(session, incoming, oversized):
+                return Outcome(handled=False)
+            if incoming.is_group:
+                return Outcome(handled=True)  # hometown groups: see the Telegram channel
+            identity = identity_for(
+                session, incoming.channel, incoming.user_id, now, incoming.display_name
+            )
+            state = dialog_state(session, now, incoming.channel, incoming.chat_id)
+            turn = Turn(session, self.services, incoming, identity, state, now)
+            if oversized:
+                length = len(incoming.text or "")
+                turn.reply(
+                    f"您发送的内容有{length}字，超过了{MAX_TEXT_LENGTH}字的上限，未能登记。"
+                    "请精简后分次发送。"
+                )
+            else:
+                self._converse(session, turn)
+            for message in turn.out:
+                post(session, now, message)
+            return Outcome(handled=True, replies=len(turn.out))
+
+    def _first_delivery(self, session: Session, incoming: Incoming, oversized: bool) -> bool:
+        if incoming.message_id is None:
+            return True
+        body = {"text": incoming.text} if not oversized else {"oversized": len(incoming.text or "")}
+        if incoming.location:
+            body["location"] = list(incoming.location)
+        if incoming.photo:
+            body["photo"] = incoming.photo
+        if incoming.action:
+            body["action"] = incoming.action
+        if incoming.start is not None:
+            body["start"] = incoming.start
+        try:
+            with session.begin_nested():
+                session.add(
+                    InboundMessage(
+                        channel=incoming.channel,
+                        message_id=incoming.message_id,
+                        chat_id=incoming.chat_id,
+                        user_id=incoming.user_id,
+                        body=body,
+                        received_at=self.clock.now(),
+                    )
+                )
+        except IntegrityError:
+            log.info("dropped re-delivery %s/%s", incoming.channel, incoming.message_id)
+            return False
+        return True
+
+    def _converse(self, session: Session, turn: Turn) -> None:
+        command = parse_command(turn.text) if turn.incoming.action is None else None
+        turn.action = turn.incoming.action or (
+            None if command else _typed_choice(turn.state, turn.text)
+        )
+        try:
+            with session.begin_nested():
+                if turn.action is None and _looks_like_choice(turn.text) and turn.state.choices:
+                    raise Refused(f"没有这个选项，请回复 1–{len(turn.state.choices)} 之间的编号。")
+                role = turn.identity.role
+                if turn.incoming.start is not None and role == "resident":
+                    start(turn, turn.incoming.start)
+                elif role == "deputy":
+                    handle_deputy(turn, command)
+                elif role == "office":
+                    handle_office(turn, command)
+                else:
+                    handle_resident(turn, command)
+        except Refused as refusal:
+            session.expire_all()
+            turn.out = [Message(turn.me, str(refusal))]
+
+
+def _looks_like_choice(text: str) -> bool:
+    return text.isdigit() and len(text) <= 2
+
+
+def _typed_choice(state: DialogState, text: str) -> str | None:
+    """A typed "2" or a choice's own words mean that choice (WeChat has no buttons)."""
+    if not text or not state.choices:
+        return None
+    if text.isdigit():
+        index = int(text) - 1
+        return state.choices[index][1] if 0 <= index < len(state.choices) else None
+    for label, action in state.choices:
+        if text == label:
+            return action
+    return None

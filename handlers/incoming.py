@@ -1,0 +1,24 @@
+"""The one inbound type every channel normalises to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MAX_TEXT_LENGTH", "Incoming"]
+
+MAX_TEXT_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str  # "console", "telegram", "wechat"
+    chat_id: str
+    user_id: str
+    message_id: str | None = None  # the channel's id, for dedupe; None where there is none
+    text: str | None = None
+    location: tuple[float, float] | None = None  # (latitude, longitude)
+    photo: str | None = None  # the channel's file id
+    action: str | None = None  # button data (untrusted: parsed and authorised again)
+    start: str | None = None  # deep-link / QR payload; "" for a start with no payload
+    is_group: bool = False
+    display_name: str = ""

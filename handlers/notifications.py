@@ -1,0 +1,190 @@
+"""Domain events → messages for the people concerned (resident, deputy, office).
+
+The resident hears about every step of their case; the deputy sees the case, never the
+resident's account (DESIGN.md §9): everything is relayed through the bot.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from casework import events as ev
+from casework.outbox import Message
+from handlers import actions
+from handlers.format import case_card, local_time, short
+from storage.models import Case
+
+__all__ = ["render"]
+
+
+def _resident(case_origin_id: int) -> str:
+    return f"identity:{case_origin_id}"
+
+
+def _station_of(case: Case) -> str:
+    return case.station.name if case.station is not None else ""
+
+
+def deputy_choices(ticket: str, status: str) -> list[tuple[str, str]]:
+    """The next steps a deputy can take on a case, as buttons (typed forms in the help)."""
+    if status in ("assigned", "reopened"):
+        return [("受理", actions.encode("accept", ticket))]
+    return [
+        ("回复居民", actions.encode("reply", ticket)),
+        ("转办部门", actions.encode("transfer", ticket)),
+        ("办结", actions.encode("resolve", ticket)),
+    ]
+
+
+def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
+    match event:
+        case ev.CaseSubmitted():
+            return []  # told together with the assignment or the office routing
+        case ev.CaseAssigned(case=case, deputy=deputy):
+            resident = Message(
+                _resident(case.origin_identity_id),
+                f"您反映的问题已受理，工单号：{case.ticket}。\n"
+                f"已交办{_station_of(case)}{deputy.name}代表办理，"
+                f"将于{local_time(case.answer_due_at, zone)}前答复您。\n"
+                f"发送“查询 {case.ticket}”可随时查看进度。",
+                case_id=case.id,
+            )
+            deputy_msg = Message(
+                f"deputy:{deputy.code}",
+                "【新交办工单】\n"
+                + case_card(case, zone, for_deputy=True)
+                + f"\n请在签收时限前回复“受理 {case.ticket}”或点击下方按钮。",
+                deputy_choices(case.ticket, case.status),
+                case.id,
+            )
+            return [resident, deputy_msg]
+        case ev.RoutedToOffice(case=case, reason=reason):
+            return [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"您反映的问题已受理，工单号：{case.ticket}。\n"
+                    f"{office_name}正在为您安排代表办理，安排好后会第一时间告诉您。",
+                    case_id=case.id,
+                ),
+                Message(
+                    "office",
+                    f"【待交办】{reason}\n"
+                    + case_card(case, zone, for_deputy=True)
+                    + f"\n请回复“交办 {case.ticket} 代表编号”指定代表。",
+                    case_id=case.id,
+                ),
+            ]
+        case ev.CaseAccepted(case=case, deputy=deputy, late=late):
+            return [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"工单 {case.ticket}：{deputy.name}代表已签收，正在办理。",
+                    case_id=case.id,
+                ),
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"已签收工单 {case.ticket}"
+                    + ("（已超过签收时限，已记录）" if late else "")
+                    + f"。请于{local_time(case.answer_due_at, zone)}前答复居民。",
+                    deputy_choices(case.ticket, case.status),
+                    case.id,
+                ),
+            ]
+        case ev.DeputyAnswered(case=case, deputy=deputy, text=text):
+            return [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"工单 {case.ticket}｜{deputy.name}代表答复：\n{text}\n"
+                    "如需回复代表，请点击“回复代表”或发送“回复 工单号 内容”。",
+                    [("回复代表", actions.encode("msg", case.ticket))],
+                    case.id,
+                ),
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"您的答复已转达居民（工单 {case.ticket}）。",
+                    deputy_choices(case.ticket, case.status),
+                    case.id,
+                ),
+            ]
+        case ev.CaseTransferred(case=case, deputy=deputy, department=department):
+            return [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"工单 {case.ticket}：{deputy.name}代表已将您的问题转交{department.name}办理，"
+                    "代表将继续跟进并答复您。",
+                    case_id=case.id,
+                ),
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"工单 {case.ticket} 已转办至{department.name}。请跟进办理情况，"
+                    f"办结后回复“办结 {case.ticket} 说明”。",
+                    deputy_choices(case.ticket, case.status),
+                    case.id,
+                ),
+            ]
+        case ev.CaseResolved(case=case, deputy=deputy, note=note):
+            return [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"工单 {case.ticket} 已办结。\n办理结果：{note}\n"
+                    f"感谢您的反映！承办代表：{deputy.name}。",
+                    case_id=case.id,
+                ),
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"工单 {case.ticket} 已办结，办理结果已告知居民。",
+                    case_id=case.id,
+                ),
+            ]
+        case ev.ResidentWrote(case=case, text=text):
+            out = [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"您的留言已转达给承办代表（工单 {case.ticket}）。",
+                    case_id=case.id,
+                )
+            ]
+            target = f"deputy:{case.deputy_code}" if case.deputy_code else "office"
+            out.append(
+                Message(
+                    target,
+                    f"工单 {case.ticket}｜居民留言：\n{text}",
+                    [("回复居民", actions.encode("reply", case.ticket))]
+                    if case.deputy_code
+                    else (),
+                    case.id,
+                )
+            )
+            return out
+        case ev.CaseCancelled(case=case):
+            out = [
+                Message(
+                    _resident(case.origin_identity_id),
+                    f"工单 {case.ticket} 已撤销。",
+                    case_id=case.id,
+                )
+            ]
+            if case.deputy_code:
+                out.append(
+                    Message(
+                        f"deputy:{case.deputy_code}",
+                        f"工单 {case.ticket} 已由居民撤销，无需再办理。",
+                        case_id=case.id,
+                    )
+                )
+            return out
+        case ev.DialogExpired(channel=channel, chat_id=chat_id, draft_text=draft):
+            if draft:
+                text = (
+                    f"您刚才描述的问题（“{short(draft, 20)}”）超过30分钟未确认提交，"
+                    "本次对话已结束。\n"
+                    "内容已为您保留：点击“继续提交”接着办理，或直接发送新的问题。"
+                )
+                return [Message(f"chat:{channel}:{chat_id}", text, [("继续提交", "intake:resume")])]
+            return [
+                Message(
+                    f"chat:{channel}:{chat_id}",
+                    "由于30分钟未操作，本次对话已结束。如需反映问题，请直接发送文字描述。",
+                )
+            ]
+    raise TypeError(f"no rendering for {event!r}")

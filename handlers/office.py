@@ -1,0 +1,54 @@
+"""Office staff (代表工委) in chat: look up any case, hand unplaced cases to a deputy."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casework.errors import Refused
+from handlers.commands import Command
+from handlers.format import case_card, case_line
+from handlers.notifications import render
+from handlers.turn import Turn
+from storage.models import Case, Deputy
+
+__all__ = ["OFFICE_HELP", "handle_office"]
+
+OFFICE_HELP = (
+    "代表工委指令：\n"
+    "· 查询 工单号 —— 查看任一工单\n"
+    "· 待交办 —— 列出尚未交办代表的工单\n"
+    "· 交办 工单号 代表编号 —— 指定承办代表"
+)
+
+
+def handle_office(turn: Turn, command: Command | None) -> None:
+    casework = turn.services.casework
+    zone = casework.calendar.zone
+    if command is None:
+        turn.reply(OFFICE_HELP)
+        return
+    match command.name:
+        case "status" if command.ticket:
+            case = casework.get(turn.session, command.ticket)
+            turn.reply(case_card(case, zone, for_deputy=True), case_id=case.id)
+        case "unassigned":
+            cases = turn.session.scalars(
+                select(Case).where(Case.status == "submitted").order_by(Case.id)
+            ).all()
+            turn.reply(
+                "待交办工单：\n" + "\n".join(case_line(c) for c in cases)
+                if cases
+                else "目前没有待交办的工单。"
+            )
+        case "assign":
+            case = casework.get(turn.session, command.ticket or "")
+            deputy = turn.session.get(Deputy, command.rest.strip().upper())
+            if deputy is None:
+                raise Refused(f"没有编号为“{command.rest.strip()}”的代表。")
+            events = casework.assign(turn.session, case, deputy, "office")
+            for event in events:
+                for message in render(event, zone, turn.services.directory.office_name):
+                    turn.send(message)
+            turn.reply(f"已将工单 {case.ticket} 交办{deputy.name}代表。")
+        case _:
+            turn.reply(OFFICE_HELP)

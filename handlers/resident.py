@@ -1,0 +1,99 @@
+"""What a resident can do besides describing a problem: look up, withdraw, write back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casework.errors import UnknownCase
+from handlers import actions
+from handlers.commands import Command
+from handlers.format import case_card, case_line
+from handlers.intake import handle_intake
+from handlers.notifications import render
+from handlers.turn import Turn
+from storage.models import Case
+
+__all__ = ["handle_resident"]
+
+HELP = (
+    "直接用文字描述您遇到的问题即可（可附位置、照片）。\n"
+    "常用指令：\n"
+    "· 查询 工单号 —— 查看办理进度（只发“查询”列出您的全部工单）\n"
+    "· 回复 工单号 内容 —— 给承办代表留言\n"
+    "· 撤销 工单号 —— 撤销尚未签收的工单\n"
+    "· 取消 —— 放弃正在填写的内容"
+)
+
+
+def _emit(turn: Turn, events: list) -> None:
+    services = turn.services
+    for event in events:
+        for message in render(
+            event, services.casework.calendar.zone, services.directory.office_name
+        ):
+            turn.send(message)
+
+
+def _my_case(turn: Turn, ticket: str) -> Case:
+    case = turn.services.casework.get(turn.session, ticket)
+    if case.resident_id != turn.identity.resident_id:
+        # Same words as an unknown ticket: do not confirm that someone else's ticket exists.
+        raise UnknownCase(ticket)
+    return case
+
+
+def status(turn: Turn, command: Command) -> None:
+    zone = turn.services.casework.calendar.zone
+    if command.ticket:
+        case = _my_case(turn, command.ticket)
+        turn.reply(case_card(case, zone, for_deputy=False), case_id=case.id)
+        return
+    cases = turn.session.scalars(
+        select(Case).where(Case.resident_id == turn.identity.resident_id).order_by(Case.id)
+    ).all()
+    if not cases:
+        turn.reply("您还没有反映过问题。直接发送文字描述即可。")
+        return
+    turn.reply("您的工单：\n" + "\n".join(case_line(c) for c in cases[-10:]))
+
+
+def write_to_deputy(turn: Turn, ticket: str, text: str) -> None:
+    case = _my_case(turn, ticket)
+    if not text:
+        turn.go("writing_to_deputy", ticket=case.ticket)
+        turn.reply(f"请输入要转达给代表的内容（工单 {case.ticket}），发送“取消”放弃。")
+        return
+    events = turn.services.casework.relay_from_resident(turn.session, case, turn.identity, text)
+    turn.go("idle")
+    _emit(turn, events)
+
+
+def handle_resident(turn: Turn, command: Command | None) -> None:
+    if command is not None:
+        match command.name:
+            case "status":
+                return status(turn, command)
+            case "cancel" if command.ticket is None:
+                had_draft = turn.state.state != "idle"
+                turn.go("idle")
+                turn.reply("已取消，本次内容未提交。" if had_draft else "当前没有正在填写的内容。")
+                return
+            case "withdraw" | "cancel":
+                case = _my_case(turn, command.ticket or "")
+                return _emit(turn, turn.services.casework.cancel(turn.session, case, turn.identity))
+            case "reply":
+                return write_to_deputy(turn, command.ticket or "", command.rest)
+            case "help":
+                turn.reply(HELP)
+                return
+            case _:
+                turn.reply("该指令仅供人大代表使用。" + "\n" + HELP)
+                return
+    decoded = actions.decode(turn.action) if turn.action else None
+    if decoded is not None and decoded[0] == "msg":
+        return write_to_deputy(turn, decoded[1][0], "")
+    if turn.state.state == "writing_to_deputy" and turn.action is None and turn.text:
+        return write_to_deputy(turn, turn.state.data["ticket"], turn.text)
+    if turn.state.state == "writing_to_deputy":
+        turn.go("idle")
+    handle_intake(turn)

@@ -1,0 +1,1 @@
+"""Pure language functions: jieba keyword classification, place names, urgency, request type."""

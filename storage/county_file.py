@@ -1,0 +1,359 @@
+"""The county file (INTERFACES.md): parse, validate with line numbers, import, export.
+
+Validation collects every error before anything is written; a file with any error imports
+nothing. Errors are in Chinese for the office staff who edit these files, and name the
+line, the key and the codes involved.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import County, Department, Deputy, Grid, Station, Township
+
+__all__ = [
+    "LEVELS",
+    "CountyFileError",
+    "ImportSummary",
+    "export_county",
+    "import_county",
+    "load_county_file",
+]
+
+LEVELS = ("national", "provincial", "city", "county", "township")
+STATION_KINDS = ("area", "thematic")
+
+# section → (required keys, optional keys)
+_SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "county": (("code", "name"), ()),
+    "townships": (("code", "name"), ()),
+    "stations": (("code", "name", "township", "kind"), ("topics",)),
+    "grids": (("code", "name", "station"), ("places", "polygon")),
+    "deputies": (("code", "name", "level"), ("stations", "grids", "expertise", "head_of")),
+    "departments": (("code", "name"), ("categories",)),
+    "office": (("name",), ()),
+}
+_LISTS = ("townships", "stations", "grids", "deputies", "departments")
+
+
+class CountyFileError(Exception):
+    def __init__(self, path: str, errors: list[str]) -> None:
+        self.path, self.errors = path, errors
+        super().__init__(f"{path}：{len(errors)}处错误，未导入任何内容。\n" + "\n".join(errors))
+
+
+@dataclass
+class Entry:
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class CountyData:
+    county: Entry | None = None
+    office: Entry | None = None
+    sections: dict[str, list[Entry]] = field(default_factory=dict)
+
+    def entries(self, section: str) -> list[Entry]:
+        return self.sections.get(section, [])
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    counts: dict[str, int]
+    created: int
+    updated: int
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _suggest(word: str, allowed: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(allowed), n=1)
+    return f"（是否应为“{close[0]}”？）" if close else ""
+
+
+def _mapping(node: yaml.Node, where: str, section: str, errors: list[str]) -> Entry | None:
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(f"第{line}行：{where} 应为“键: 值”的映射。")
+        return None
+    required, optional = _SCHEMA[section]
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        key_line = key_node.start_mark.line + 1
+        if key not in required and key not in optional:
+            hint = _suggest(key, required + optional)
+            errors.append(f"第{key_line}行：{where} 中有未知字段“{key}”{hint}")
+            continue
+        values[key] = yaml.SafeLoader("").construct_object(value_node, deep=True)
+    for key in required:
+        if values.get(key) in (None, ""):
+            errors.append(f"第{line}行：{where} 缺少必填字段“{key}”。")
+    return Entry(line, values)
+
+
+def load_county_file(path: Path | str, categories: Iterable[str]) -> CountyData:
+    """Parse and check ``path``; raises CountyFileError listing every problem."""
+    path = str(path)
+    errors: list[str] = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            root = yaml.compose(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"第{mark.line + 1}行：" if mark else ""
+        raise CountyFileError(path, [f"{where}YAML 格式错误：{error}"]) from None
+    except OSError as error:
+        raise CountyFileError(path, [f"无法读取文件：{error.strerror}"]) from None
+    if not isinstance(root, yaml.MappingNode):
+        raise CountyFileError(path, ["文件应以 county:、townships: 等字段开头。"])
+
+    data = CountyData()
+    for key_node, value_node in root.value:
+        section = key_node.value
+        line = key_node.start_mark.line + 1
+        if section not in _SCHEMA:
+            errors.append(f"第{line}行：未知字段“{section}”{_suggest(section, _SCHEMA)}")
+            continue
+        if section in _LISTS:
+            if not isinstance(value_node, yaml.SequenceNode):
+                errors.append(f"第{line}行：{section} 应为列表（每项以“- ”开头）。")
+                continue
+            items = []
+            for i, item in enumerate(value_node.value):
+                entry = _mapping(item, f"{section}[{i + 1}]", section, errors)
+                if entry is not None:
+                    items.append(entry)
+            data.sections[section] = items
+        else:
+            entry = _mapping(value_node, section, section, errors)
+            setattr(data, section, entry)
+    if data.county is None:
+        errors.append("缺少 county（县的代码和名称）。")
+    _check(data, set(categories), errors)
+    if errors:
+        raise CountyFileError(path, errors)
+    return data
+
+
+def _as_list(entry: Entry, key: str, errors: list[str], what: str) -> list[Any]:
+    value = entry.values.get(key) or []
+    if not isinstance(value, list):
+        errors.append(f"第{entry.line}行：{what} 的“{key}”应为列表，如 [A, B]。")
+        return []
+    return value
+
+
+def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
+    codes: dict[str, dict[str, Entry]] = {}
+    for section in _LISTS:
+        seen: dict[str, Entry] = {}
+        for entry in data.entries(section):
+            code = str(entry.values.get("code", ""))
+            if code in seen:
+                errors.append(
+                    f"第{entry.line}行：{section} 代码 {code} 重复（第{seen[code].line}行已定义）。"
+                )
+            seen[code] = entry
+        codes[section] = seen
+
+    def ref(entry: Entry, who: str, section: str, code: Any, key: str) -> None:
+        if str(code) not in codes[section]:
+            hint = _suggest(str(code), codes[section])
+            errors.append(f"第{entry.line}行：{who} 的“{key}”引用了 {code}，但未定义该代码{hint}。")
+
+    def cats(entry: Entry, who: str, key: str) -> None:
+        for name in _as_list(entry, key, errors, who):
+            if name not in categories:
+                hint = _suggest(str(name), categories)
+                errors.append(f"第{entry.line}行：{who} 的“{key}”中有未知类别“{name}”{hint}")
+
+    for entry in data.entries("stations"):
+        who = f"联络站 {entry.values.get('code')}"
+        ref(entry, who, "townships", entry.values.get("township"), "township")
+        kind = entry.values.get("kind")
+        if kind not in STATION_KINDS:
+            errors.append(
+                f"第{entry.line}行：{who} 的 kind 应为 area 或 thematic，而不是“{kind}”。"
+            )
+        cats(entry, who, "topics")
+    for entry in data.entries("grids"):
+        who = f"网格 {entry.values.get('code')}"
+        ref(entry, who, "stations", entry.values.get("station"), "station")
+        _as_list(entry, "places", errors, who)
+        polygon = entry.values.get("polygon")
+        if polygon is not None and not _valid_ring(polygon):
+            errors.append(
+                f"第{entry.line}行：{who} 的 polygon 应为至少3个 [经度, 纬度] 点，"
+                "如 [[110.49, 24.77], …]。"
+            )
+    for entry in data.entries("deputies"):
+        who = f"代表 {entry.values.get('code')}"
+        if entry.values.get("level") not in LEVELS:
+            errors.append(
+                f"第{entry.line}行：{who} 的 level 应为 {'/'.join(LEVELS)} 之一，"
+                f"而不是“{entry.values.get('level')}”。"
+            )
+        for key, section in (("stations", "stations"), ("grids", "grids"), ("head_of", "stations")):
+            for code in _as_list(entry, key, errors, who):
+                ref(entry, who, section, code, key)
+        cats(entry, who, "expertise")
+    for entry in data.entries("departments"):
+        cats(entry, f"部门 {entry.values.get('code')}", "categories")
+
+
+def _valid_ring(polygon: Any) -> bool:
+    if not isinstance(polygon, list) or len(polygon) < 3:
+        return False
+    for point in polygon:
+        if not (isinstance(point, list) and len(point) == 2):
+            return False
+        lon, lat = point
+        if not all(isinstance(v, int | float) for v in point):
+            return False
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            return False
+    return True
+
+
+# --- import / export --------------------------------------------------------------------
+
+
+def import_county(session: Session, data: CountyData) -> ImportSummary:
+    """Create or update every entity by code, in the caller's transaction."""
+    created = updated = 0
+
+    def upsert(model: type, code: str, **values: Any) -> Any:
+        nonlocal created, updated
+        row = session.get(model, code)
+        if row is None:
+            row = model(code=code, **values)
+            session.add(row)
+            created += 1
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+            updated += 1
+        return row
+
+    assert data.county is not None
+    county = data.county.values
+    office = data.office.values["name"] if data.office else "人大常委会代表工委"
+    upsert(County, str(county["code"]), name=county["name"], office_name=office)
+    for e in data.entries("townships"):
+        upsert(Township, str(e.values["code"]), name=e.values["name"])
+    session.flush()
+    for e in data.entries("stations"):
+        v = e.values
+        upsert(
+            Station, str(v["code"]), name=v["name"], township_code=str(v["township"]),
+            kind=v["kind"], topics=list(v.get("topics") or []),
+        )  # fmt: skip
+    session.flush()
+    for e in data.entries("grids"):
+        v = e.values
+        upsert(
+            Grid, str(v["code"]), name=v["name"], station_code=str(v["station"]),
+            places=[str(p) for p in v.get("places") or []], polygon=v.get("polygon"),
+        )  # fmt: skip
+    for e in data.entries("departments"):
+        v = e.values
+        upsert(
+            Department, str(v["code"]), name=v["name"], categories=list(v.get("categories") or [])
+        )
+    session.flush()
+    for e in data.entries("deputies"):
+        v = e.values
+        deputy = upsert(
+            Deputy, str(v["code"]), name=v["name"], level=v["level"],
+            expertise=list(v.get("expertise") or []),
+        )  # fmt: skip
+        deputy.stations = [session.get(Station, str(c)) for c in v.get("stations") or []]
+        deputy.grids = [session.get(Grid, str(c)) for c in v.get("grids") or []]
+        deputy.head_of = [session.get(Station, str(c)) for c in v.get("head_of") or []]
+    session.flush()
+    counts = {section: len(data.entries(section)) for section in _LISTS}
+    return ImportSummary(counts, created, updated)
+
+
+def export_county(session: Session) -> dict[str, Any]:
+    """The database's county as the county file's structure (round-trips through import)."""
+    county = session.scalars(select(County).order_by(County.code)).first()
+    if county is None:
+        return {}
+
+    def by_code(model: type) -> list[Any]:
+        return list(session.scalars(select(model).order_by(model.code)))
+
+    stations = []
+    for s in by_code(Station):
+        entry: dict[str, Any] = {
+            "code": s.code, "name": s.name, "township": s.township_code, "kind": s.kind,
+        }  # fmt: skip
+        if s.topics:
+            entry["topics"] = list(s.topics)
+        stations.append(entry)
+    grids = []
+    for g in by_code(Grid):
+        entry = {
+            "code": g.code,
+            "name": g.name,
+            "station": g.station_code,
+            "places": list(g.places),
+        }
+        if g.polygon:
+            entry["polygon"] = g.polygon
+        grids.append(entry)
+    deputies = []
+    for d in by_code(Deputy):
+        entry = {
+            "code": d.code,
+            "name": d.name,
+            "level": d.level,
+            "stations": [s.code for s in d.stations],
+            "grids": [g.code for g in d.grids],
+            "expertise": list(d.expertise),
+        }
+        if d.head_of:
+            entry["head_of"] = [s.code for s in d.head_of]
+        deputies.append(entry)
+    return {
+        "county": {"code": county.code, "name": county.name},
+        "townships": [{"code": t.code, "name": t.name} for t in by_code(Township)],
+        "stations": stations,
+        "grids": grids,
+        "deputies": deputies,
+        "departments": [
+            {"code": d.code, "name": d.name, "categories": list(d.categories)}
+            for d in by_code(Department)
+        ],
+        "office": {"name": county.office_name},
+    }
+
+
+def dump_county_yaml(data: dict[str, Any]) -> str:
+    """One entry per line in flow style, like the hand-written files."""
+    if not data:
+        return ""
+
+    def flow(value: Any) -> str:
+        return yaml.safe_dump(
+            value, default_flow_style=True, allow_unicode=True, width=10_000
+        ).strip()
+
+    lines = [f"county: {flow(data['county'])}"]
+    for section in _LISTS:
+        lines.append(f"{section}:")
+        lines.extend(f"  - {flow(entry)}" for entry in data[section])
+    lines.append(f"office: {flow(data['office'])}")
+    return "\n".join(lines) + "\n"

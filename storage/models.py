@@ -1,0 +1,331 @@
+"""SQLAlchemy 2.0 models: the county, people and chats, cases and their ledger, the outbox.
+
+The schema is made only by the Alembic migrations in ``storage/migrations``; these classes
+describe it for the ORM. County entities use their ``code`` as the primary key because the
+county file imports idempotently by code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseEvent",
+    "ChatIdentity",
+    "County",
+    "Department",
+    "Deputy",
+    "DialogState",
+    "Grid",
+    "InboundMessage",
+    "OutboxMessage",
+    "Resident",
+    "Station",
+    "TicketCounter",
+    "Township",
+    "UTCDateTime",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offsets, PostgreSQL would convert."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use the clock's aware time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+# --- the county -------------------------------------------------------------------------
+
+
+class County(Base):
+    __tablename__ = "counties"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    office_name: Mapped[str] = mapped_column(String(100), default="县人大常委会代表工委")
+
+
+class Township(Base):
+    __tablename__ = "townships"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+deputy_stations = Table(
+    "deputy_stations",
+    Base.metadata,
+    Column("deputy_code", ForeignKey("deputies.code", ondelete="CASCADE"), primary_key=True),
+    Column("station_code", ForeignKey("stations.code", ondelete="CASCADE"), primary_key=True),
+)
+deputy_grids = Table(
+    "deputy_grids",
+    Base.metadata,
+    Column("deputy_code", ForeignKey("deputies.code", ondelete="CASCADE"), primary_key=True),
+    Column("grid_code", ForeignKey("grids.code", ondelete="CASCADE"), primary_key=True),
+)
+station_heads = Table(
+    "station_heads",
+    Base.metadata,
+    Column("deputy_code", ForeignKey("deputies.code", ondelete="CASCADE"), primary_key=True),
+    Column("station_code", ForeignKey("stations.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Station(Base):
+    __tablename__ = "stations"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    township_code: Mapped[str] = mapped_column(ForeignKey("townships.code"))
+    kind: Mapped[str] = mapped_column(String(16), default="area")  # area | thematic
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+
+    township: Mapped[Township] = relationship()
+    grids: Mapped[list[Grid]] = relationship(back_populates="station", order_by="Grid.code")
+    deputies: Mapped[list[Deputy]] = relationship(
+        secondary=deputy_stations, back_populates="stations", order_by="Deputy.code"
+    )
+    heads: Mapped[list[Deputy]] = relationship(
+        secondary=station_heads, back_populates="head_of", order_by="Deputy.code"
+    )
+
+
+class Grid(Base):
+    __tablename__ = "grids"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"))
+    places: Mapped[list[Any]] = mapped_column(default=list)
+    polygon: Mapped[list[Any] | None] = mapped_column(default=None)  # [[lon, lat], ...]
+
+    station: Mapped[Station] = relationship(back_populates="grids")
+    deputies: Mapped[list[Deputy]] = relationship(
+        secondary=deputy_grids, back_populates="grids", order_by="Deputy.code"
+    )
+
+
+class Deputy(Base):
+    __tablename__ = "deputies"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    level: Mapped[str] = mapped_column(String(16))
+    expertise: Mapped[list[Any]] = mapped_column(default=list)
+
+    stations: Mapped[list[Station]] = relationship(
+        secondary=deputy_stations, back_populates="deputies", order_by="Station.code"
+    )
+    grids: Mapped[list[Grid]] = relationship(
+        secondary=deputy_grids, back_populates="deputies", order_by="Grid.code"
+    )
+    head_of: Mapped[list[Station]] = relationship(
+        secondary=station_heads, back_populates="heads", order_by="Station.code"
+    )
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+
+
+# --- people and chats -------------------------------------------------------------------
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+
+
+class ChatIdentity(Base):
+    """One account on one channel, bound to a resident, a deputy or the office."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16), default="resident")  # resident|deputy|office
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    deputy_code: Mapped[str | None] = mapped_column(ForeignKey("deputies.code"))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+
+    resident: Mapped[Resident | None] = relationship()
+    deputy: Mapped[Deputy | None] = relationship()
+
+
+class DialogState(Base):
+    """Where one user is in a conversation; also the choices last offered to that chat."""
+
+    __tablename__ = "dialog_states"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(32), default="idle")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    choices: Mapped[list[Any]] = mapped_column(default=list)  # [[label, action], ...]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class InboundMessage(Base):
+    """Every inbound message, kept as received; the unique key drops channel re-deliveries."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(128))
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+class TicketCounter(Base):
+    __tablename__ = "ticket_counters"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)  # e.g. "YS-2026"
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    origin_identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"))
+    text: Mapped[str] = mapped_column(Text)
+    text_digest: Mapped[str] = mapped_column(String(64), index=True)
+    photos: Mapped[list[Any]] = mapped_column(default=list)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    entry_code: Mapped[str | None] = mapped_column(String(64))
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"))
+    station_code: Mapped[str | None] = mapped_column(ForeignKey("stations.code"))
+    category: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_type: Mapped[str] = mapped_column(String(8), default="求助")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    deputy_code: Mapped[str | None] = mapped_column(ForeignKey("deputies.code"), index=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    created_at: Mapped[datetime]
+    accept_due_at: Mapped[datetime | None]
+    answer_due_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    resident: Mapped[Resident] = relationship()
+    origin_identity: Mapped[ChatIdentity] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+    station: Mapped[Station | None] = relationship()
+    deputy: Mapped[Deputy | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseEvent(Base):
+    """The append-only ledger (一事一记): one row per thing that happened to a case."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    status_after: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+# --- the outbox -------------------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that caused it.
+
+    ``status``: pending → sending → sent, or failed; ``held`` while the recipient has no
+    bound chat yet (released when they bind).
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)  # "deputy:D001", "office", …
+    channel: Mapped[str | None] = mapped_column(String(16))
+    chat_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
