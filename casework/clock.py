@@ -32,6 +32,8 @@ class ManualClock:
         return self._now
 
     def set(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
         if instant < self._now:
             raise ValueError("time does not run backwards")
         self._now = instant

@@ -84,7 +84,10 @@ def transfer(turn: Turn, ticket: str, words: str) -> None:
     case = _case(turn, ticket)
     department = _department(turn, words)
     if department is None:
-        departments = turn.session.scalars(select(Department).order_by(Department.code)).all()
+        departments = sorted(
+            turn.session.scalars(select(Department).order_by(Department.code)),
+            key=lambda d: case.category not in (d.categories or []),  # those handling it first
+        )
         turn.go("choosing_department", ticket=case.ticket)
         head = f"没有找到“{words}”，" if words else ""
         turn.reply(

@@ -152,7 +152,8 @@ def _ask_grid(turn: Turn, draft: dict[str, Any]) -> None:
 
 
 def _ask_grid_among(turn: Turn, draft: dict[str, Any], codes: tuple[str, ...], head: str) -> None:
-    labels = [(code, _grid_label(turn, code)) for code in codes]
+    names = {c: n for grids in turn.services.directory.grids_by_township.values() for c, n in grids}
+    labels = [(code, names.get(code, code)) for code in codes]
     _save(turn, "choosing_grid", draft)
     turn.reply(
         f"{head}，请问问题发生在哪个村（社区）？也可以直接发送位置。",

@@ -25,17 +25,18 @@ _SUFFIXES = (
 )
 
 
-def place_variants(name: str) -> set[str]:
-    """``name`` plus its stem without a suffix, if the stem keeps two characters or more."""
-    variants = {name}
+def place_variants(name: str) -> dict[str, int]:
+    """``name`` and the shorter forms people use, each with its distance from the name:
+    0 the name, 1 without its suffix (遇龙村 → 遇龙), 2 also without a locative 里/头
+    (浪洲里村 → 浪洲). Stems keep at least two characters."""
+    variants = {name: 0}
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            variants.add(name[: -len(suffix)])
+            variants[name[: -len(suffix)]] = 1
             break
-    # 浪洲里村 → 浪洲里 → 浪洲: a trailing locative 里/头 is dropped in speech too.
-    for stem in list(variants):
+    for stem, distance in list(variants.items()):
         if len(stem) >= 3 and stem[-1] in "里头":
-            variants.add(stem[:-1])
+            variants.setdefault(stem[:-1], distance + 1)
     return variants
 
 
@@ -52,10 +53,14 @@ class Gazetteer:
     def __init__(self, places: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         items = places.items() if isinstance(places, Mapping) else places
         self._index: dict[str, tuple[str, str]] = {}
+        best: dict[str, tuple[int, str]] = {}
         for place, grid_code in items:
-            for variant in sorted(place_variants(place), key=len, reverse=True):
-                # The full name wins over another place's stem.
-                if variant == place or variant not in self._index:
+            for variant, distance in place_variants(place).items():
+                # The closest place wins a shared form (浪洲 is 浪洲村's before 浪洲里村's),
+                # whatever order the county file lists them in; ties go by name.
+                rank = (distance, place)
+                if variant not in best or rank < best[variant]:
+                    best[variant] = rank
                     self._index[variant] = (place, grid_code)
         self._by_length = sorted(self._index, key=len, reverse=True)
 

@@ -17,6 +17,7 @@ URGENT_WORDS: tuple[str, ...] = (
 # A negation shortly before the word cancels it: 没有漏气了, 已经不停电, 并未塌方.
 _NEGATIONS = ("没有", "没", "无", "不再", "未", "不会", "并未", "已经不", "不是")
 _WINDOW = 4
+_CLAUSE_BREAK = re.compile(r"[，,。.；;！!？?\n]")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ def detect_urgency(text: str) -> Urgency:
     found: list[str] = []
     for word in sorted(URGENT_WORDS, key=len, reverse=True):
         for match in re.finditer(re.escape(word), text):
-            before = text[max(0, match.start() - _WINDOW) : match.start()]
+            # Only a negation in the same clause counts: "没人管，漏气了" is still urgent.
+            clause = _CLAUSE_BREAK.split(text[: match.start()])[-1]
+            before = clause[-_WINDOW:]
             if any(neg in before for neg in _NEGATIONS):
                 continue
             if not any(word in longer for longer in found):

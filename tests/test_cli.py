@@ -1,0 +1,323 @@
+"""The ``grid-intake`` command line of INTERFACES.md, run in-process: what a user types and
+sees, and the exit status (0 success, 1 user error with one line on stderr, 2 usage)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.bootstrap import SAMPLE_COUNTY
+from bot.cli import main
+
+TICKET = "YS-2026-000001"
+SAMPLE = yaml.safe_load(SAMPLE_COUNTY.read_text(encoding="utf-8"))
+SECTIONS = ("townships", "stations", "grids", "deputies", "departments")
+
+STREETLIGHT_SCRIPT = [
+    {"from": "resident:alice", "start": "ST-DL"},
+    {"from": "resident:alice", "text": "东岭村的路灯坏了"},
+    {"from": "resident:alice", "choose": 1},
+    {"from": "deputy:D001", "text": f"受理 {TICKET}"},
+    {"from": "deputy:D001", "text": f"回复 {TICKET} 已联系供电所，明天上午来修"},
+    {"from": "deputy:D001", "text": f"办结 {TICKET} 路灯已更换"},
+]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``cli("county", "show")`` runs ``grid-intake county show`` in an empty folder."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRID_INTAKE_DATA", str(tmp_path / "var"))
+    monkeypatch.delenv("GRID_INTAKE_DB", raising=False)
+    monkeypatch.delenv("GRID_INTAKE_TZ", raising=False)
+
+    def run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+def write_script(path: Path, steps: list[dict]) -> Path:
+    path.write_text(
+        "".join(json.dumps(step, ensure_ascii=False) + "\n" for step in steps), encoding="utf-8"
+    )
+    return path
+
+
+def one_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+# --- simulate and cases -----------------------------------------------------------------
+
+
+def test_simulate_prints_the_transcript_and_the_ledger_shows_the_resolved_case(
+    cli: Cli, db: str, tmp_path: Path
+):
+    script = write_script(tmp_path / "路灯.jsonl", STREETLIGHT_SCRIPT)
+
+    result = cli("--db", db, "simulate", str(script), "--start", "2026-11-23T09:00:00")
+
+    assert (result.code, result.err) == (0, "")
+    transcript = [json.loads(line) for line in result.out.splitlines()]
+    assert {tuple(sorted(line)) for line in transcript} == {("at", "choices", "text", "to")}
+    assert {line["to"] for line in transcript} == {"resident:alice", "deputy:D001"}
+    to_alice = [line["text"] for line in transcript if line["to"] == "resident:alice"]
+    assert [text for text in to_alice if f"工单号：{TICKET}" in text] != []
+    assert "已办结" in to_alice[-1]
+    assert {line["at"] for line in transcript} == {"2026-11-23T09:00:00+08:00"}
+
+    ledger = cli("--db", db, "cases", "list", "--json")
+
+    assert ledger.code == 0
+    [case] = json.loads(ledger.out)
+    assert (case["ticket"], case["status"]) == (TICKET, "resolved")
+    assert [e["kind"] for e in case["events"]] == [
+        "submitted",
+        "assigned",
+        "accepted",
+        "answered",
+        "resolved",
+    ]
+    offsets = {datetime.fromisoformat(e["at"]).utcoffset() for e in case["events"]}
+    assert offsets == {timedelta(hours=8)}
+    assert [e["at"][-6:] for e in case["events"]] == ["+08:00"] * 5
+
+
+def test_cases_list_filters_by_status(cli: Cli, db: str, tmp_path: Path):
+    script = write_script(tmp_path / "路灯.jsonl", STREETLIGHT_SCRIPT)
+    cli("--db", db, "simulate", str(script), "--start", "2026-11-23T09:00:00")
+
+    resolved = cli("--db", db, "cases", "list", "--status", "resolved")
+    accepted = cli("--db", db, "cases", "list", "--status", "accepted", "--json")
+
+    assert resolved.code == 0
+    assert [line.split()[0] for line in resolved.out.splitlines()] == [TICKET]
+    assert (accepted.code, json.loads(accepted.out)) == (0, [])
+
+
+def test_a_script_line_that_is_not_json_is_named_on_stderr(cli: Cli, db: str, tmp_path: Path):
+    script = tmp_path / "坏脚本.jsonl"
+    script.write_text('{"from": "resident:alice", "start": "ST-DL"}\n路灯坏了\n', encoding="utf-8")
+
+    result = cli("--db", db, "simulate", str(script))
+
+    assert (result.code, result.out) == (1, "")
+    assert "line 2" in one_line(result.err)
+
+
+def test_a_script_step_without_a_sender_is_named_on_stderr(cli: Cli, db: str, tmp_path: Path):
+    script = write_script(tmp_path / "无发送者.jsonl", [{"text": "东岭村的路灯坏了"}])
+
+    result = cli("--db", db, "simulate", str(script))
+
+    assert (result.code, result.out) == (1, "")
+    assert "line 1" in one_line(result.err)
+
+
+def test_simulate_a_missing_script_is_a_user_error(cli: Cli, db: str):
+    result = cli("--db", db, "simulate", "没有这个文件.jsonl")
+
+    assert (result.code, result.out) == (1, "")
+    assert "没有这个文件.jsonl" in one_line(result.err)
+
+
+def test_simulate_with_a_start_that_is_not_a_time_is_a_user_error(
+    cli: Cli, db: str, tmp_path: Path
+):
+    script = write_script(tmp_path / "路灯.jsonl", STREETLIGHT_SCRIPT)
+
+    result = cli("--db", db, "simulate", str(script), "--start", "下周一上午")
+
+    assert (result.code, result.out) == (1, "")
+    assert "下周一上午" in one_line(result.err)
+
+
+def test_cases_list_on_an_empty_database_says_so(cli: Cli, tmp_path: Path):
+    result = cli("cases", "list")
+
+    assert (result.code, result.out, result.err) == (0, "no cases\n", "")
+    # Without --db the data folder of GRID_INTAKE_DATA holds the database.
+    assert (tmp_path / "var" / "grid-intake.sqlite3").exists()
+
+
+def test_cases_list_json_on_an_empty_database_is_an_empty_array(cli: Cli, db: str):
+    result = cli("--db", db, "cases", "list", "--json")
+
+    assert (result.code, json.loads(result.out)) == (0, [])
+
+
+# --- classify ---------------------------------------------------------------------------
+
+
+def test_classify_prints_one_json_object_with_the_documented_keys(cli: Cli):
+    result = cli("classify", "东岭村的路灯坏了")
+
+    assert (result.code, result.err) == (0, "")
+    [line] = result.out.splitlines()
+    answer = json.loads(line)
+    assert sorted(answer) == sorted(["category", "confidence", "keywords", "urgent", "places"])
+    assert answer["category"] == "城乡建设"
+    assert answer["urgent"] is False
+
+
+def test_classify_two_texts_prints_two_lines_in_order(cli: Cli):
+    result = cli("classify", "东岭村的路灯坏了", "停电了")
+
+    answers = [json.loads(line) for line in result.out.splitlines()]
+    assert result.code == 0
+    assert [a["urgent"] for a in answers] == [False, True]
+
+
+def test_classify_a_power_cut_is_urgent(cli: Cli):
+    result = cli("classify", "停电了")
+
+    assert result.code == 0
+    assert json.loads(result.out)["urgent"] is True
+
+
+def test_classify_finds_village_names_of_the_imported_county(cli: Cli, db: str):
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+
+    result = cli("--db", db, "classify", "东岭村的路灯坏了")
+
+    assert result.code == 0
+    assert json.loads(result.out)["places"] == ["东岭村"]
+
+
+def test_classify_with_a_missing_model_file_is_a_user_error(cli: Cli):
+    result = cli("classify", "停电了", "--model", "没有的模型.yaml")
+
+    assert (result.code, result.out) == (1, "")
+    assert "没有的模型.yaml" in one_line(result.err)
+
+
+# --- county -----------------------------------------------------------------------------
+
+
+def test_county_import_of_the_sample_prints_a_summary(cli: Cli, db: str):
+    result = cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+
+    assert (result.code, result.err) == (0, "")
+    summary = one_line(result.out)
+    expected = [f"{section} {len(SAMPLE[section])}" for section in SECTIONS]
+    assert [part for part in expected if part not in summary] == []
+
+
+def test_county_import_of_a_file_with_a_typo_names_the_line_and_imports_nothing(
+    cli: Cli, db: str, tmp_path: Path
+):
+    text = SAMPLE_COUNTY.read_text(encoding="utf-8")
+    grid = "{code: G-DL-03, name: 木山村, station: ST-DL, places: [木山村]}"
+    typo = tmp_path / "错字.yaml"
+    typo.write_text(text.replace(grid, grid.replace("station:", "statoin:")), encoding="utf-8")
+    line = text.splitlines().index(f"  - {grid}") + 1
+
+    result = cli("--db", db, "county", "import", str(typo))
+
+    assert (result.code, result.out) == (1, "")
+    assert [e for e in result.err.splitlines() if f"第{line}行" in e and "statoin" in e] != []
+    shown = cli("--db", db, "county", "show")
+    assert (shown.code, shown.out) == (1, "")
+
+
+def test_county_import_of_a_missing_file_is_a_user_error(cli: Cli, db: str):
+    result = cli("--db", db, "county", "import", "没有的县.yaml")
+
+    assert (result.code, result.out) == (1, "")
+    assert "没有的县.yaml" in one_line(result.err)
+
+
+def test_county_show_json_names_the_county(cli: Cli, db: str):
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+
+    result = cli("--db", db, "county", "show", "--json")
+
+    assert result.code == 0
+    shown = json.loads(result.out)
+    assert shown["county"] == {"code": "YS", "name": "阳朔县"}
+    assert {section: len(shown[section]) for section in SECTIONS} == {
+        section: len(SAMPLE[section]) for section in SECTIONS
+    }
+
+
+def test_county_show_on_an_empty_database_is_a_user_error(cli: Cli, db: str):
+    result = cli("--db", db, "county", "show")
+
+    assert (result.code, result.out) == (1, "")
+    assert "county import" in one_line(result.err)
+
+
+def test_county_export_reimports_into_a_fresh_database(cli: Cli, db: str, tmp_path: Path):
+    fresh = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+    exported = cli("--db", db, "county", "export")
+    assert exported.code == 0
+    copy = tmp_path / "导出.yaml"
+    copy.write_text(exported.out, encoding="utf-8")
+
+    reimported = cli("--db", fresh, "county", "import", str(copy))
+
+    assert reimported.code == 0
+    original = json.loads(cli("--db", db, "county", "show", "--json").out)
+    assert json.loads(cli("--db", fresh, "county", "show", "--json").out) == original
+
+
+def test_county_export_to_a_file_writes_what_stdout_would_show(cli: Cli, db: str, tmp_path: Path):
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+    target = tmp_path / "导出.yaml"
+
+    to_file = cli("--db", db, "county", "export", "-o", str(target))
+
+    assert (to_file.code, to_file.out) == (0, "")
+    assert target.read_text(encoding="utf-8") == cli("--db", db, "county", "export").out
+
+
+# --- usage errors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],
+        [],
+        ["county"],
+        ["county", "import"],
+        ["county", "delete"],
+        ["classify"],
+        ["simulate"],
+        ["cases"],
+    ],
+    ids=lambda argv: " ".join(argv) or "nothing",
+)
+def test_a_usage_error_exits_with_status_2(cli: Cli, argv: list[str]):
+    with pytest.raises(SystemExit) as info:
+        cli(*argv)
+
+    assert info.value.code == 2
