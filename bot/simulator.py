@@ -105,9 +105,12 @@ class Simulation:
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             try:
-                step = json.loads(line)
+                step, end = json.JSONDecoder().raw_decode(line.strip())
             except json.JSONDecodeError as error:
                 raise ScriptError(f"line {number}: not JSON ({error.msg})") from None
+            rest = line.strip()[end:].strip()
+            if rest and not rest.startswith("#"):  # a trailing "# comment" is allowed
+                raise ScriptError(f"line {number}: unexpected text after the step: {rest[:30]}")
             if not isinstance(step, dict):
                 raise ScriptError(f"line {number}: a step is a JSON object")
             try:

@@ -159,7 +159,12 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
     for section in _LISTS:
         seen: dict[str, Entry] = {}
         for entry in data.entries(section):
-            code = str(entry.values.get("code", ""))
+            raw = entry.values.get("code", "")
+            if isinstance(raw, bool):  # YAML reads NO, ON, YES… as booleans
+                errors.append(
+                    f'第{entry.line}行：{section} 的代码被读成了真假值，请加引号，如 code: "NO"。'
+                )
+            code = str(raw)
             if code in seen:
                 errors.append(
                     f"第{entry.line}行：{section} 代码 {code} 重复（第{seen[code].line}行已定义）。"
@@ -168,6 +173,8 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
         codes[section] = seen
 
     def ref(entry: Entry, who: str, section: str, code: Any, key: str) -> None:
+        if code is None:  # a missing key, already reported by _mapping
+            return
         if str(code) not in codes[section]:
             hint = _suggest(str(code), codes[section])
             errors.append(f"第{entry.line}行：{who} 的“{key}”引用了 {code}，但未定义该代码{hint}。")
@@ -182,7 +189,7 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
         who = f"联络站 {entry.values.get('code')}"
         ref(entry, who, "townships", entry.values.get("township"), "township")
         kind = entry.values.get("kind")
-        if kind not in STATION_KINDS:
+        if kind is not None and kind not in STATION_KINDS:
             errors.append(
                 f"第{entry.line}行：{who} 的 kind 应为 area 或 thematic，而不是“{kind}”。"
             )
@@ -199,7 +206,7 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
             )
     for entry in data.entries("deputies"):
         who = f"代表 {entry.values.get('code')}"
-        if entry.values.get("level") not in LEVELS:
+        if entry.values.get("level") not in (None, *LEVELS):
             errors.append(
                 f"第{entry.line}行：{who} 的 level 应为 {'/'.join(LEVELS)} 之一，"
                 f"而不是“{entry.values.get('level')}”。"
@@ -219,7 +226,7 @@ def _valid_ring(polygon: Any) -> bool:
         if not (isinstance(point, list) and len(point) == 2):
             return False
         lon, lat = point
-        if not all(isinstance(v, int | float) for v in point):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point):
             return False
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             return False

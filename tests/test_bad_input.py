@@ -132,7 +132,9 @@ async def test_a_typed_number_outside_the_choices_is_refused(sqlite_sim: Simulat
 async def test_a_redelivered_message_is_handled_once(sqlite_sim: Simulation):
     from handlers.incoming import Incoming
 
-    incoming = Incoming("console", "resident:alice", "resident:alice", "m-1", text="东岭村的路灯坏了")
+    incoming = Incoming(
+        "console", "resident:alice", "resident:alice", "m-1", text="东岭村的路灯坏了"
+    )
     first = sqlite_sim.app.dispatcher.handle(incoming)
     second = sqlite_sim.app.dispatcher.handle(incoming)
     assert (first.handled, second.handled) == (True, False)

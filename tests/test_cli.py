@@ -321,3 +321,17 @@ def test_a_usage_error_exits_with_status_2(cli: Cli, argv: list[str]):
         cli(*argv)
 
     assert info.value.code == 2
+
+
+def test_simulate_accepts_a_trailing_comment_as_in_the_interfaces_doc(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "commented.jsonl"
+    script.write_text(
+        '{"from": "resident:alice", "start": "ST-DL"}            # came in through a code\n',
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'c.sqlite3'}"
+    assert main(["--db", db, "simulate", str(script), "--start", "2026-11-23T09:00:00"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert "东岭片区人大代表联络站" in line["text"]

@@ -71,7 +71,7 @@ async def test_deputy_uses_buttons_instead_of_commands(sim: Simulation):
     assert assignment[0].choices == ("受理",)
 
     accepted = await sim.send("deputy:D001", action=assignment[0].actions[0])
-    to_deputy = [s for s in accepted if s.chat_id == "deputy:D001"][0]
+    to_deputy = next(s for s in accepted if s.chat_id == "deputy:D001")
     assert to_deputy.choices == ("回复居民", "转办部门", "办结")
 
     # 转办 by typed choice "2", then the department by number.

@@ -207,12 +207,6 @@ def test_a_misspelt_key_names_the_line_and_suggests_the_right_one(
     assert row_counts(sessions) == EMPTY
 
 
-@pytest.mark.xfail(
-    reason="storage/county_file.py _check() also validates the value of a key that is "
-    "missing, adding a second, misleading error ('引用了 None' / '而不是“None”') "
-    "after the 'unknown key' or 'missing key' one",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("old", "new"),
     [
@@ -391,3 +385,28 @@ def test_the_export_describes_the_county_of_the_imported_file(sessions: SessionF
 def test_an_empty_database_exports_nothing(sessions: SessionFactory):
     assert export(sessions) == {}
     assert dump_county_yaml({}) == ""
+
+
+def test_a_code_yaml_reads_as_a_boolean_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(
+        SAMPLE_TEXT.replace("{code: YSZ, name: 阳朔镇}", "{code: NO, name: 阳朔镇}"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CountyFileError) as refused:
+        load_county_file(path, CATEGORIES)
+    assert any("请加引号" in error for error in refused.value.errors)
+
+
+def test_a_polygon_of_booleans_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "county.yaml"
+    path.write_text(
+        SAMPLE_TEXT.replace(
+            "places: [大利村]}",
+            "places: [大利村], polygon: [[true, false], [true, true], [false, true]]}",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CountyFileError) as refused:
+        load_county_file(path, CATEGORIES)
+    assert any("polygon" in error for error in refused.value.errors)

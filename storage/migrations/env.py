@@ -12,6 +12,7 @@ def render_item(type_, obj, autogen_context):
         return "sa.DateTime()"
     return False
 
+
 config = context.config
 connection = config.attributes.get("connection")
 
