@@ -32,17 +32,18 @@ def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
 
 
 async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
+    # Handlers first: a SIGTERM during start-up still ends the process cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     app = build_app(settings, SystemClock())
     channels = enabled_channels(settings)
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
         )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     tasks = []
     running_scheduler = None
     if part in ("all", "worker"):
@@ -66,6 +67,7 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
             server.should_exit = True
 
         tasks.append(asyncio.create_task(stop_server()))
+    print(f"grid-intake {part}: running (channels: {', '.join(channels) or 'none'})", flush=True)
     await stop.wait()
     if running_scheduler is not None:
         running_scheduler.shutdown(wait=False)
