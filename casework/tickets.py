@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,3 @@ def next_ticket(session: Session, county_code: str, year: int) -> str:
             return next_ticket(session, county_code, year)
     return f"{prefix}-{number:06d}"
 
-
-def last_ticket_number(session: Session, county_code: str, year: int) -> int:
-    prefix = f"{county_code}-{year}"
-    return session.scalar(select(TicketCounter.last).where(TicketCounter.prefix == prefix)) or 0

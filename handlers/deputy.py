@@ -12,7 +12,7 @@ from casework.errors import NotPermitted, Refused
 from handlers import actions
 from handlers.commands import Command
 from handlers.format import case_card, case_line
-from handlers.notifications import deputy_choices, render
+from handlers.notifications import deputy_choices
 from handlers.turn import Turn
 from storage.models import Case, Department, Deputy
 
@@ -27,15 +27,6 @@ DEPUTY_HELP = (
     "· 我的工单（/mycases）\n"
     "· 查询 工单号（/status）"
 )
-
-
-def _emit(turn: Turn, events: list) -> None:
-    services = turn.services
-    for event in events:
-        for message in render(
-            event, services.casework.calendar.zone, services.directory.office_name
-        ):
-            turn.send(message)
 
 
 def _deputy(turn: Turn) -> Deputy:
@@ -65,19 +56,18 @@ def _department(turn: Turn, words: str) -> Department | None:
 
 def accept(turn: Turn, ticket: str) -> None:
     case = _case(turn, ticket)
-    _emit(turn, turn.services.casework.accept(turn.session, case, _deputy(turn)))
+    turn.emit(turn.services.casework.accept(turn.session, case, _deputy(turn)))
 
 
 def reply(turn: Turn, ticket: str, text: str) -> None:
     case = _case(turn, ticket)
     if not text:
-        turn.services.casework.authorize(case, _deputy(turn))
         turn.go("writing_reply", ticket=case.ticket)
         turn.reply(f"请输入给居民的答复（工单 {case.ticket}），发送“取消”放弃。")
         return
     events = turn.services.casework.answer(turn.session, case, _deputy(turn), text)
     turn.go("idle")
-    _emit(turn, events)
+    turn.emit(events)
 
 
 def transfer(turn: Turn, ticket: str, words: str) -> None:
@@ -97,7 +87,7 @@ def transfer(turn: Turn, ticket: str, words: str) -> None:
         return
     events = turn.services.casework.transfer(turn.session, case, _deputy(turn), department)
     turn.go("idle")
-    _emit(turn, events)
+    turn.emit(events)
 
 
 def resolve(turn: Turn, ticket: str, note: str) -> None:
@@ -108,7 +98,7 @@ def resolve(turn: Turn, ticket: str, note: str) -> None:
         return
     events = turn.services.casework.resolve(turn.session, case, _deputy(turn), note)
     turn.go("idle")
-    _emit(turn, events)
+    turn.emit(events)
 
 
 def my_cases(turn: Turn) -> None:

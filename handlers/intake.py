@@ -27,8 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 from casework.cases import CaseDraft
+from casework.directory import EntryPoint
 from handlers import actions
-from handlers.notifications import render
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
 
@@ -50,7 +50,7 @@ def _save(turn: Turn, state: str, draft: dict[str, Any]) -> None:
     turn.go(state, draft=draft)
 
 
-def _entry(turn: Turn, draft: dict[str, Any]):
+def _entry(turn: Turn, draft: dict[str, Any]) -> EntryPoint | None:
     return turn.services.directory.entry_point(draft.get("entry"))
 
 
@@ -312,10 +312,7 @@ def submit(turn: Turn, _args: list[str]) -> None:
     )
     _case, events = services.casework.submit(turn.session, turn.identity, case_draft)
     turn.go("idle")
-    zone = services.casework.calendar.zone
-    for event in events:
-        for message in render(event, zone, services.directory.office_name):
-            turn.send(message)
+    turn.emit(events)
 
 
 def start(turn: Turn, payload: str | None) -> None:

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from casework.errors import Refused
 from handlers.commands import Command
 from handlers.format import case_card, case_line
-from handlers.notifications import render
 from handlers.turn import Turn
 from storage.models import Case, Deputy
 
@@ -45,10 +44,7 @@ def handle_office(turn: Turn, command: Command | None) -> None:
             deputy = turn.session.get(Deputy, command.rest.strip().upper())
             if deputy is None:
                 raise Refused(f"没有编号为“{command.rest.strip()}”的代表。")
-            events = casework.assign(turn.session, case, deputy, "office")
-            for event in events:
-                for message in render(event, zone, turn.services.directory.office_name):
-                    turn.send(message)
+            turn.emit(casework.assign(turn.session, case, deputy, "office"))
             turn.reply(f"已将工单 {case.ticket} 交办{deputy.name}代表。")
         case _:
             turn.reply(OFFICE_HELP)

@@ -9,7 +9,6 @@ from handlers import actions
 from handlers.commands import Command
 from handlers.format import case_card, case_line
 from handlers.intake import handle_intake
-from handlers.notifications import render
 from handlers.turn import Turn
 from storage.models import Case
 
@@ -23,15 +22,6 @@ HELP = (
     "· 撤销 工单号 —— 撤销尚未签收的工单\n"
     "· 取消 —— 放弃正在填写的内容"
 )
-
-
-def _emit(turn: Turn, events: list) -> None:
-    services = turn.services
-    for event in events:
-        for message in render(
-            event, services.casework.calendar.zone, services.directory.office_name
-        ):
-            turn.send(message)
 
 
 def _my_case(turn: Turn, ticket: str) -> Case:
@@ -65,7 +55,7 @@ def write_to_deputy(turn: Turn, ticket: str, text: str) -> None:
         return
     events = turn.services.casework.relay_from_resident(turn.session, case, turn.identity, text)
     turn.go("idle")
-    _emit(turn, events)
+    turn.emit(events)
 
 
 def handle_resident(turn: Turn, command: Command | None) -> None:
@@ -80,7 +70,7 @@ def handle_resident(turn: Turn, command: Command | None) -> None:
                 return
             case "withdraw" | "cancel":
                 case = _my_case(turn, command.ticket or "")
-                return _emit(turn, turn.services.casework.cancel(turn.session, case, turn.identity))
+                return turn.emit(turn.services.casework.cancel(turn.session, case, turn.identity))
             case "reply":
                 return write_to_deputy(turn, command.ticket or "", command.rest)
             case "help":

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from casework.cases import Casework
 from casework.directory import CountyDirectory
+from casework.events import Event
 from casework.outbox import Message
 from handlers.incoming import Incoming
+from handlers.notifications import render
 from nlp.classifier import Classifier
 from storage.models import ChatIdentity, DialogState
 
@@ -56,6 +58,13 @@ class Turn:
 
     def send(self, message: Message) -> None:
         self.out.append(message)
+
+    def emit(self, events: Sequence[Event]) -> None:
+        """Tell everyone concerned what the domain events mean to them."""
+        zone = self.services.casework.calendar.zone
+        office = self.services.directory.office_name
+        for event in events:
+            self.out.extend(render(event, zone, office))
 
     def go(self, state: str, **data: Any) -> None:
         """Move this chat's dialog to ``state`` (idle clears the data and the timeout)."""
