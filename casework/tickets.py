@@ -28,4 +28,3 @@ def next_ticket(session: Session, county_code: str, year: int) -> str:
         except IntegrityError:  # another transaction created this year's counter first
             return next_ticket(session, county_code, year)
     return f"{prefix}-{number:06d}"
-
