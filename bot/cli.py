@@ -40,36 +40,51 @@ def _parser() -> argparse.ArgumentParser:
         "--db", help="SQLAlchemy URL (default: SQLite in the data folder; env GRID_INTAKE_DB)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    # --db is accepted before or after the command (INTERFACES.md writes it after).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="interactive terminal demo on SQLite with the sample county")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="interactive terminal demo on SQLite with the sample county"
+    )
     demo.add_argument("--county", type=Path, help="county file (default: the sample county)")
 
-    run = sub.add_parser("run", help="production: web app, outbox sender and scheduler")
+    run = sub.add_parser(
+        "run", parents=[common], help="production: web app, outbox sender and scheduler"
+    )
     run.add_argument("part", nargs="?", choices=("all", "web", "worker"), default="all")
     run.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
 
-    county = sub.add_parser("county", help="import, export or show the county")
+    county = sub.add_parser("county", parents=[common], help="import, export or show the county")
     county_sub = county.add_subparsers(dest="county_command", required=True, metavar="ACTION")
-    imp = county_sub.add_parser("import", help="load a county file (idempotent by code)")
+    imp = county_sub.add_parser(
+        "import", parents=[common], help="load a county file (idempotent by code)"
+    )
     imp.add_argument("file", type=Path)
-    exp = county_sub.add_parser("export", help="print the county file of the database")
+    exp = county_sub.add_parser(
+        "export", parents=[common], help="print the county file of the database"
+    )
     exp.add_argument("-o", "--output", type=Path)
-    show = county_sub.add_parser("show", help="summarise the county")
+    show = county_sub.add_parser("show", parents=[common], help="summarise the county")
     show.add_argument("--json", action="store_true")
 
-    classify = sub.add_parser("classify", help="classify texts, one JSON object per text")
+    classify = sub.add_parser(
+        "classify", parents=[common], help="classify texts, one JSON object per text"
+    )
     classify.add_argument("texts", nargs="+", metavar="TEXT")
     classify.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
 
-    simulate = sub.add_parser("simulate", help="replay a scripted conversation on a virtual clock")
+    simulate = sub.add_parser(
+        "simulate", parents=[common], help="replay a scripted conversation on a virtual clock"
+    )
     simulate.add_argument("script", type=Path)
     simulate.add_argument("--county", type=Path, help="county file (default: the sample county)")
     simulate.add_argument("--start", help="ISO start time of the virtual clock (default: now)")
 
-    cases = sub.add_parser("cases", help="the case ledger")
+    cases = sub.add_parser("cases", parents=[common], help="the case ledger")
     cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
-    listing = cases_sub.add_parser("list", help="list cases")
+    listing = cases_sub.add_parser("list", parents=[common], help="list cases")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--status")
     return parser

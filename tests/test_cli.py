@@ -335,3 +335,14 @@ def test_simulate_accepts_a_trailing_comment_as_in_the_interfaces_doc(
     assert main(["--db", db, "simulate", str(script), "--start", "2026-11-23T09:00:00"]) == 0
     line = json.loads(capsys.readouterr().out.splitlines()[0])
     assert "东岭片区人大代表联络站" in line["text"]
+
+
+def test_db_option_works_after_the_command_as_interfaces_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'after.sqlite3'}"
+    assert main(["county", "import", str(SAMPLE_COUNTY), "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["county", "show", "--json", "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["county"]["code"] == "YS"
+    assert not (tmp_path / "var").exists()  # nothing went to the default database
