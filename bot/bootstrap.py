@@ -22,7 +22,8 @@ from casework.directory import CountyDirectory
 from casework.sla import SlaPolicy
 from handlers.dispatcher import Dispatcher
 from handlers.turn import Services
-from nlp.classifier import DEFAULT_MODEL, Classifier, KeywordModel
+from nlp.classifier import DEFAULT_CATEGORIES, DEFAULT_MODEL, KeywordModel
+from nlp.live import LiveClassifier
 from storage.county_file import ImportSummary, import_county, load_county_file
 from storage.db import SessionFactory, make_engine, migrate, transaction
 
@@ -43,7 +44,8 @@ def open_database(settings: Settings) -> tuple[Engine, SessionFactory]:
 def import_county_file(
     sessions: SessionFactory, path: Path | str, model: KeywordModel
 ) -> ImportSummary:
-    data = load_county_file(path, model.categories)
+    # The default taxonomy is always known; a county's keyword file may add categories.
+    data = load_county_file(path, dict.fromkeys([*DEFAULT_CATEGORIES, *model.categories]))
     with transaction(sessions) as session:
         return import_county(session, data)
 
@@ -67,7 +69,7 @@ class App:
             directory = CountyDirectory.load(session)
         self.services.directory = directory
         self.services.casework.county_code = directory.county_code
-        self.services.classifier = Classifier(self.services.classifier.model, directory.gazetteer)
+        self.services.classifier = self.services.classifier.with_gazetteer(directory.gazetteer)
 
 
 def build_app(
@@ -76,9 +78,10 @@ def build_app(
     *,
     engine: tuple[Engine, SessionFactory] | None = None,
     county_file: Path | str | None = None,
-    model_file: Path | str = DEFAULT_MODEL,
+    model_file: Path | str | None = None,
 ) -> App:
     engine_, sessions = engine or open_database(settings)
+    model_file = model_file or settings.keywords or DEFAULT_MODEL
     model = KeywordModel.load(model_file)
     if county_file is not None:
         import_county_file(sessions, county_file, model)
@@ -86,7 +89,7 @@ def build_app(
         directory = CountyDirectory.load(session)
     zone = ZoneInfo(settings.tz)
     casework = Casework(clock, WorkingCalendar(zone), SlaPolicy(), directory.county_code)
-    services = Services(casework, directory, Classifier(model, directory.gazetteer))
+    services = Services(casework, directory, LiveClassifier(model_file, directory.gazetteer))
     dispatcher = Dispatcher(sessions, services, clock)
     jobs = build_jobs(sessions, services, clock)
     return App(settings, engine_, sessions, clock, services, dispatcher, jobs)

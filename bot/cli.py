@@ -82,6 +82,33 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--county", type=Path, help="county file (default: the sample county)")
     simulate.add_argument("--start", help="ISO start time of the virtual clock (default: now)")
 
+    nlp = sub.add_parser("nlp", parents=[common], help="evaluate, learn or check keyword files")
+    nlp_sub = nlp.add_subparsers(dest="nlp_command", required=True, metavar="ACTION")
+    evaluate = nlp_sub.add_parser("eval", help="accuracy, macro-F1, per class, confusion")
+    evaluate.add_argument("file", type=Path, metavar="FILE.csv")
+    evaluate.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
+    evaluate.add_argument("--json", action="store_true")
+    learning = nlp_sub.add_parser("learn", help="learn keyword weights from labelled messages")
+    learning.add_argument("file", type=Path, metavar="FILE.csv")
+    learning.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL.yaml")
+    learning.add_argument("--no-bigrams", action="store_true", help="single words only")
+    learning.add_argument("--c", type=float, default=0.5, help="SVM regularisation (default 0.5)")
+    learning.add_argument("--min-count", type=int, default=2, help="messages a word needs")
+    learning.add_argument("--prune", type=float, default=0.02, help="drop relatively tiny weights")
+    check = nlp_sub.add_parser("check", help="validate a keyword file before putting it live")
+    check.add_argument("file", type=Path, metavar="MODEL.yaml")
+
+    bench = sub.add_parser("bench", parents=[common], help="measure")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    bench_nlp = bench_sub.add_parser("nlp", help="ms per message and memory of classify")
+    bench_nlp.add_argument("--model", type=Path)
+    bench_nlp.add_argument(
+        "--data", type=Path, help="labelled CSV (default tests/data/messages.csv)"
+    )
+    bench_nlp.add_argument("--messages", type=int, default=2000)
+    bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
+    bench_nlp.add_argument("--compare", action="store_true", help="vs jieba TF-IDF + LinearSVC")
+
     cases = sub.add_parser("cases", parents=[common], help="the case ledger")
     cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
     listing = cases_sub.add_parser("list", parents=[common], help="list cases")
@@ -127,6 +154,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return _simulate(settings, args)
             case "cases":
                 return _cases(settings, args)
+            case "nlp" | "bench":
+                return _nlp(settings, args)
     except CountyFileError as error:
         # Several lines: the staff need every error of the file at once.
         print(f"grid-intake: {error}", file=sys.stderr)
@@ -136,7 +165,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _county(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bootstrap import import_county_file, open_database
-    from nlp.classifier import KeywordModel
+    from nlp.classifier import DEFAULT_MODEL, KeywordModel
     from storage.county_file import dump_county_yaml, export_county
     from storage.db import transaction
 
@@ -144,7 +173,9 @@ def _county(settings: Settings, args: argparse.Namespace) -> int:
     if args.county_command == "import":
         if not args.file.exists():
             raise UserError(f"no such file: {args.file}")
-        summary = import_county_file(sessions, args.file, KeywordModel.load())
+        summary = import_county_file(
+            sessions, args.file, KeywordModel.load(settings.keywords or DEFAULT_MODEL)
+        )
         parts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
         print(
             f"imported {args.file}: {parts} ({summary.created} created, {summary.updated} updated)"
@@ -170,6 +201,32 @@ def _county(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _nlp(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import nlp_commands as commands
+
+    try:
+        if args.command == "bench":
+            return commands.bench_nlp(
+                args.model, args.data, messages=args.messages, length=args.length,
+                compare=args.compare,
+            )  # fmt: skip
+        match args.nlp_command:
+            case "eval":
+                return commands.evaluate(
+                    args.file, args.model or settings.keywords, as_json=args.json
+                )
+            case "learn":
+                return commands.learn_model(
+                    args.file, args.output, bigrams=not args.no_bigrams, c=args.c,
+                    min_count=args.min_count, prune=args.prune,
+                )  # fmt: skip
+            case "check":
+                return commands.check_model(args.file)
+    except commands.NlpCommandError as error:
+        raise UserError(str(error)) from None
+    raise AssertionError(args.nlp_command)
+
+
 def _classify(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bootstrap import open_database
     from casework.directory import CountyDirectory
@@ -177,7 +234,7 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     from nlp.places import Gazetteer
     from storage.db import has_schema, transaction
 
-    model_path = args.model or DEFAULT_MODEL
+    model_path = args.model or settings.keywords or DEFAULT_MODEL
     if not Path(model_path).exists():
         raise UserError(f"no such model file: {model_path}")
     try:

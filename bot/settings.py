@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     db: str | None = Field(None, alias="GRID_INTAKE_DB")
     tz: str = Field("Asia/Shanghai", alias="GRID_INTAKE_TZ")
     http: str = Field("127.0.0.1:8080", alias="GRID_INTAKE_HTTP")
+    keywords: Path | None = Field(None, alias="GRID_INTAKE_KEYWORDS")
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_backend: str = Field("ptb", alias="TELEGRAM_BACKEND")

@@ -16,6 +16,7 @@ from casework.outbox import Message
 from handlers.incoming import Incoming
 from handlers.notifications import render
 from nlp.classifier import Classifier
+from nlp.live import LiveClassifier
 from storage.models import ChatIdentity, DialogState
 
 __all__ = ["DIALOG_TIMEOUT", "Services", "Turn"]
@@ -29,7 +30,7 @@ class Services:
 
     casework: Casework
     directory: CountyDirectory
-    classifier: Classifier
+    classifier: Classifier | LiveClassifier
 
 
 @dataclass

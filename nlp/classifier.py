@@ -1,12 +1,12 @@
 """Keyword classification on jieba tokens, with a confidence and the words that decided it.
 
-The model is a readable YAML file (``nlp/data/keywords.yaml``) of per-category keyword
-weights that office staff can edit; see that file's header.
+The model is a readable YAML file (``nlp/data/keywords.yaml``, or one written by
+``grid-intake nlp learn``) of per-category keyword weights that office staff can edit; see
+that file's header. A keyword with a space (``"路灯 不亮"``) means two words in a row.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from nlp.features import features, head_length
 from nlp.places import Gazetteer, PlaceMatch
 from nlp.tokenizer import make_tokenizer
 from nlp.urgency import detect_urgency
@@ -25,6 +26,7 @@ __all__ = [
     "Classification",
     "Classifier",
     "KeywordModel",
+    "ModelError",
 ]
 
 DEFAULT_MODEL = Path(__file__).parent / "data" / "keywords.yaml"
@@ -33,34 +35,58 @@ DEFAULT_CATEGORIES = (
     "城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生",
     "农业农村", "矛盾纠纷", "其他",
 )  # fmt: skip
+DEFAULT_EVIDENCE = 3.0
 
-# The first sentence usually names the problem (留言板 titles, "东岭村的路灯坏了，…").
-_FIRST_SENTENCE_BOOST = 1.5
-_FIRST_SENTENCE = re.compile(r"^[^。！？!?\n；;]{1,40}")
+
+class ModelError(ValueError):
+    """A keyword file that cannot be used; names the file and what is wrong."""
 
 
 @dataclass(frozen=True)
 class KeywordModel:
     weights: dict[str, dict[str, float]]  # category → keyword → weight
     descriptions: dict[str, str] = field(default_factory=dict)
+    bias: dict[str, float] = field(default_factory=dict)
+    # Hand-written files: a best score under this many points is thin evidence, and the
+    # confidence says so. Learned files set 0: their scores are margins, not points.
+    evidence: float = DEFAULT_EVIDENCE
+    learned: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_MODEL) -> KeywordModel:
-        with open(path, encoding="utf-8") as f:
-            raw: dict[str, Any] = yaml.safe_load(f) or {}
-        categories = raw.get("categories")
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = yaml.safe_load(f) or {}
+        except OSError as error:
+            raise ModelError(f"{path}: {error.strerror}") from None
+        except yaml.YAMLError as error:
+            raise ModelError(f"{path}: not valid YAML ({error})") from None
+        return cls.from_dict(raw, str(path))
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "model") -> KeywordModel:
+        categories = raw.get("categories") if isinstance(raw, dict) else None
         if not isinstance(categories, dict) or not categories:
-            raise ValueError(f"{path}: expected a 'categories:' mapping")
+            raise ModelError(f"{where}: expected a 'categories:' mapping")
         weights: dict[str, dict[str, float]] = {}
         descriptions: dict[str, str] = {}
+        bias: dict[str, float] = {}
         for name, body in categories.items():
             body = body or {}
             keywords = body.get("keywords") or {}
             if not isinstance(keywords, dict):
-                raise ValueError(f"{path}: category {name}: 'keywords' must map word → weight")
-            weights[str(name)] = {str(w): float(v) for w, v in keywords.items()}
+                raise ModelError(f"{where}: category {name}: 'keywords' must map word → weight")
+            try:
+                weights[str(name)] = {str(w): float(v) for w, v in keywords.items()}
+                bias[str(name)] = float(body.get("bias", 0.0))
+            except (TypeError, ValueError):
+                raise ModelError(
+                    f"{where}: category {name}: every weight must be a number"
+                ) from None
             descriptions[str(name)] = str(body.get("description", ""))
-        return cls(weights, descriptions)
+        confidence = raw.get("confidence") or {}
+        evidence = float(confidence.get("evidence", DEFAULT_EVIDENCE))
+        return cls(weights, descriptions, bias, evidence, dict(raw.get("learned") or {}))
 
     @property
     def categories(self) -> list[str]:
@@ -69,19 +95,25 @@ class KeywordModel:
             names.append(FALLBACK_CATEGORY)
         return names
 
+    @property
+    def has_bigrams(self) -> bool:
+        return any(" " in word for table in self.weights.values() for word in table)
+
     def vocabulary(self) -> set[str]:
-        return {word for table in self.weights.values() for word in table}
+        """Single words to teach the tokenizer (both halves of a bigram too)."""
+        return {part for table in self.weights.values() for word in table for part in word.split()}
 
 
 @dataclass(frozen=True)
 class Classification:
     category: str
-    confidence: float
-    keywords: list[str]
+    confidence: float  # 0…1
+    keywords: list[str]  # the words that counted for the category, strongest first
     urgent: bool
     urgent_words: list[str]
     places: list[PlaceMatch]
-    ranking: list[tuple[str, float]]  # categories with a positive score, best first
+    ranking: list[tuple[str, float]]  # candidate categories, best first
+    margin: float = 0.0  # best score minus the runner-up's
 
     def top(self, n: int = 3) -> list[str]:
         return [name for name, _ in self.ranking[:n]]
@@ -100,46 +132,68 @@ class Classifier:
     def __init__(self, model: KeywordModel, gazetteer: Gazetteer | None = None) -> None:
         self.model = model
         self.gazetteer = gazetteer or Gazetteer()
-        self._tokenizer = make_tokenizer([*model.vocabulary(), *self.gazetteer.words])
+        # A learned file was fitted on plain jieba tokens: teaching the tokenizer extra words
+        # would change its segmentation and so its scores. Place names are still found by
+        # the gazetteer's own scan of the text.
+        taught = () if model.learned else (*model.vocabulary(), *self.gazetteer.words)
+        self._tokenizer = make_tokenizer(taught)
+        self._bigrams = model.has_bigrams
+        # word → ((category, weight), …): one lookup per word of the message, not one per
+        # word and category.
+        index: dict[str, list[tuple[str, float]]] = {}
+        for category, table in model.weights.items():
+            for word, weight in table.items():
+                if weight:
+                    index.setdefault(word, []).append((category, weight))
+        self._index = {word: tuple(entries) for word, entries in index.items()}
 
     def tokens(self, text: str) -> list[str]:
-        return [t for t in self._tokenizer.lcut(text) if t.strip()]
+        return self._tokenizer.lcut(text)
+
+    def features(self, text: str) -> dict[str, float]:
+        return features(self.tokens(text), head_length(text), bigrams=self._bigrams)
 
     def classify(self, text: str, *, among: Iterable[str] | None = None) -> Classification:
         tokens = self.tokens(text)
-        head = _FIRST_SENTENCE.match(text)
-        head_tokens = set(self.tokens(head.group(0))) if head else set()
+        found = features(tokens, head_length(text), bigrams=self._bigrams)
         allowed = set(among) if among is not None else None
-        scores: dict[str, float] = {}
-        matched: dict[str, list[str]] = {}
-        for category, table in self.model.weights.items():
-            if allowed is not None and category not in allowed:
-                continue
-            score = 0.0
-            for token in dict.fromkeys(tokens):  # each word counts once
-                weight = table.get(token)
-                if weight:
-                    score += weight * (_FIRST_SENTENCE_BOOST if token in head_tokens else 1.0)
-                    matched.setdefault(category, []).append(token)
-            if score > 0:
-                scores[category] = score
+        learned = self.model.evidence == 0
+        totals = {
+            category: self.model.bias.get(category, 0.0)
+            for category in self.model.weights
+            if allowed is None or category in allowed
+        }
+        matched: dict[str, list[tuple[float, str]]] = {category: [] for category in totals}
+        index = self._index
+        for feature, boost in found.items():
+            for category, weight in index.get(feature, ()):
+                if category in totals:
+                    totals[category] += weight * boost
+                    matched[category].append((weight * boost, feature))
+        scores = {c: s for c, s in totals.items() if learned or s > 0}
         ranking = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         urgency = detect_urgency(text)
         places = self.gazetteer.find(text, tokens)
-        if not ranking:
+        if not ranking or (not learned and ranking[0][1] <= 0):
             return Classification(
                 FALLBACK_CATEGORY, 0.0, [], urgency.urgent, list(urgency.words), places, []
             )
         best, best_score = ranking[0]
         runner_up = ranking[1][1] if len(ranking) > 1 else 0.0
-        # Share of the evidence, damped while the evidence itself is thin (one weak word).
-        confidence = (best_score / (best_score + runner_up)) * min(1.0, best_score / 3.0)
+        margin = best_score - runner_up
+        if learned:
+            confidence = margin / (abs(best_score) + abs(runner_up) or 1.0)
+        else:  # share of the evidence, damped while the evidence itself is thin
+            confidence = best_score / (best_score + max(runner_up, 0.0))
+            confidence *= min(1.0, best_score / self.model.evidence)
+        keywords = [word for weight, word in sorted(matched[best], reverse=True) if weight > 0]
         return Classification(
             best,
-            confidence,
-            matched[best],
+            min(1.0, max(0.0, confidence)),
+            keywords,
             urgency.urgent,
             list(urgency.words),
             places,
             ranking,
+            margin,
         )

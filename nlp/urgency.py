@@ -26,16 +26,21 @@ class Urgency:
     words: tuple[str, ...]
 
 
+_ANY_URGENT = re.compile(
+    "|".join(re.escape(w) for w in sorted(URGENT_WORDS, key=len, reverse=True))
+)
+
+
 def detect_urgency(text: str) -> Urgency:
     found: list[str] = []
-    for word in sorted(URGENT_WORDS, key=len, reverse=True):
-        for match in re.finditer(re.escape(word), text):
-            # Only a negation in the same clause counts: "没人管，漏气了" is still urgent.
-            clause = _CLAUSE_BREAK.split(text[: match.start()])[-1]
-            before = clause[-_WINDOW:]
-            if any(neg in before for neg in _NEGATIONS):
-                continue
-            if not any(word in longer for longer in found):
-                found.append(word)
-            break
+    for match in _ANY_URGENT.finditer(text):
+        word = match.group(0)
+        if word in found:
+            continue
+        # Only a negation in the same clause counts: "没人管，漏气了" is still urgent.
+        clause = _CLAUSE_BREAK.split(text[max(0, match.start() - 20) : match.start()])[-1]
+        before = clause[-_WINDOW:]
+        if any(neg in before for neg in _NEGATIONS):
+            continue
+        found.append(word)
     return Urgency(bool(found), tuple(found))

@@ -125,3 +125,22 @@ async def test_the_office_assigns_a_case_routing_could_not_place(sqlite_sim: Sim
     assert [s.chat_id for s in sent] == ["resident:a", "deputy:D005", "office"]
     assert "【新交办工单】" in sent[1].text
     assert only_case(sqlite_sim).deputy_code == "D005"
+
+
+async def test_an_urgent_problem_is_flagged_and_due_the_same_day(sqlite_sim: Simulation):
+    summary = await sqlite_sim.say("resident:a", "东岭村停电了，家里老人用氧气机")
+    assert "【紧急】是（停电），将优先处理" in summary[0].text
+    sent = await sqlite_sim.say("resident:a", "确认提交")
+    assert "将于11月23日（周一）23:59前答复您" in sent[0].text
+    assert "签收时限：11月23日（周一）11:00" in sent[1].text
+    case = only_case(sqlite_sim)
+    assert case.urgent is True
+
+
+async def test_a_question_is_a_consultation_with_the_short_limit(sqlite_sim: Simulation):
+    await sqlite_sim.say("resident:a", "请问东岭村的路灯归哪个部门管？")
+    await sqlite_sim.say("resident:a", "确认提交")
+    case = only_case(sqlite_sim)
+    assert case.request_type == "咨询"
+    # 咨询: 2 working days from Monday 09:00.
+    assert case.answer_due_at.astimezone(sqlite_sim.clock.now().tzinfo).day == 25
