@@ -26,6 +26,7 @@ from nlp.classifier import DEFAULT_CATEGORIES, DEFAULT_MODEL, KeywordModel
 from nlp.live import LiveClassifier
 from storage.county_file import ImportSummary, import_county, load_county_file
 from storage.db import SessionFactory, make_engine, migrate, transaction
+from storage.models import County
 
 __all__ = ["SAMPLE_COUNTY", "App", "build_app", "open_database"]
 
@@ -45,7 +46,9 @@ def import_county_file(
     sessions: SessionFactory, path: Path | str, model: KeywordModel
 ) -> ImportSummary:
     # The default taxonomy is always known; a county's keyword file may add categories.
-    data = load_county_file(path, dict.fromkeys([*DEFAULT_CATEGORIES, *model.categories]))
+    data = load_county_file(
+        path, dict.fromkeys([*DEFAULT_CATEGORIES, *model.categories]), SlaPolicy.from_overrides
+    )
     with transaction(sessions) as session:
         return import_county(session, data)
 
@@ -69,6 +72,9 @@ class App:
             directory = CountyDirectory.load(session)
         self.services.directory = directory
         self.services.casework.county_code = directory.county_code
+        with transaction(self.sessions) as session:
+            county = session.get(County, directory.county_code)
+            self.services.casework.sla = SlaPolicy.from_overrides(county.sla if county else None)
         self.services.classifier = self.services.classifier.with_gazetteer(directory.gazetteer)
 
 
@@ -87,8 +93,10 @@ def build_app(
         import_county_file(sessions, county_file, model)
     with transaction(sessions) as session:
         directory = CountyDirectory.load(session)
+        county = session.get(County, directory.county_code)
+        policy = SlaPolicy.from_overrides(county.sla if county else None)
     zone = ZoneInfo(settings.tz)
-    casework = Casework(clock, WorkingCalendar(zone), SlaPolicy(), directory.county_code)
+    casework = Casework(clock, WorkingCalendar(zone), policy, directory.county_code)
     services = Services(casework, directory, LiveClassifier(model_file, directory.gazetteer))
     dispatcher = Dispatcher(sessions, services, clock)
     jobs = build_jobs(sessions, services, clock)

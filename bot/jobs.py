@@ -1,45 +1,103 @@
 """Scheduled jobs: plain functions around the casework sweeps. The scheduler (APScheduler in
-production, ``VirtualScheduler`` in the simulator) only decides when they run."""
+production, ``VirtualScheduler`` in the simulator) only decides when they run.
+
+- ``sweep`` every minute: idle dialogs, reminders and escalations, surveys.
+- ``lookback`` on the 1st of each month at 09:00: cases open over 60 days, to the office.
+- ``duty`` on the 1st of each month at 09:00: the duty reminder to every deputy.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from casework.clock import Clock
 from casework.outbox import post
-from casework.sweeps import expire_dialogs, next_dialog_expiry
+from casework.sweeps import (
+    duty_reminders,
+    expire_dialogs,
+    fire_alarms,
+    lookback,
+    next_alarm,
+    next_dialog_expiry,
+    next_survey_step,
+    run_surveys,
+)
 from handlers.notifications import render
 from handlers.turn import Services
 from storage.db import SessionFactory, transaction
 
-__all__ = ["Job", "build_jobs"]
+__all__ = ["Job", "build_jobs", "next_month_start"]
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
-    interval: timedelta
     run: Callable[[], int]  # does the work due at the clock's now; returns how much it did
-    next_due: Callable[[], datetime | None]  # earliest instant it will have work, if any
+    # Interval jobs: run every ``interval``; ``next_due`` tells the simulator when the
+    # next run will have work (so it can skip the idle minutes).
+    interval: timedelta | None = None
+    next_due: Callable[[], datetime | None] | None = None
+    # Calendar jobs: APScheduler cron fields, and the same rule as a function for the
+    # simulator (the first firing strictly after an instant).
+    cron: dict[str, int] | None = None
+    next_fire: Callable[[datetime], datetime] | None = None
+
+
+def next_month_start(after: datetime, zone, at: time = time(9, 0)) -> datetime:
+    """The first 1st-of-month at ``at`` (local) strictly after ``after``."""
+    local = after.astimezone(zone)
+    candidate = datetime.combine(local.date().replace(day=1), at, tzinfo=zone)
+    if candidate <= local:
+        first = local.date().replace(day=1)
+        year, month = (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
+        candidate = datetime.combine(first.replace(year=year, month=month), at, tzinfo=zone)
+    return candidate.astimezone(after.tzinfo)
 
 
 def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> list[Job]:
-    zone = services.casework.calendar.zone
+    cw = services.casework
+    zone = cw.calendar.zone
     office = services.directory.office_name
 
-    def expire() -> int:
+    def deliver(session, events) -> int:
+        now = clock.now()
+        for event in events:
+            for message in render(event, zone, office):
+                post(session, now, message)
+        return len(events)
+
+    def sweep() -> int:
         with transaction(sessions) as session:
             now = clock.now()
-            events = expire_dialogs(session, now)
-            for event in events:
-                for message in render(event, zone, office):
-                    post(session, now, message)
-            return len(events)
+            events = expire_dialogs(cw, session, now)
+            events += fire_alarms(cw, session, now)
+            events += run_surveys(cw, session, now)
+            return deliver(session, events)
 
-    def expire_due() -> datetime | None:
+    def sweep_due() -> datetime | None:
         with transaction(sessions) as session:
-            return next_dialog_expiry(session)
+            times = [next_dialog_expiry(session), next_alarm(session), next_survey_step(session)]
+        return min((t for t in times if t is not None), default=None)
 
-    return [Job("expire_dialogs", timedelta(minutes=1), expire, expire_due)]
+    def period() -> str:
+        return clock.now().astimezone(zone).strftime("%Y-%m")
+
+    def monthly_lookback() -> int:
+        with transaction(sessions) as session:
+            return deliver(session, lookback(cw, session, clock.now(), period()))
+
+    def monthly_duty() -> int:
+        with transaction(sessions) as session:
+            return deliver(session, duty_reminders(session, clock.now(), period()))
+
+    def first_of_month(after: datetime) -> datetime:
+        return next_month_start(after, zone)
+
+    monthly = {"day": 1, "hour": 9, "minute": 0}
+    return [
+        Job("sweep", sweep, interval=timedelta(minutes=1), next_due=sweep_due),
+        Job("lookback", monthly_lookback, cron=monthly, next_fire=first_of_month),
+        Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
+    ]

@@ -32,14 +32,11 @@ def start_scheduler(jobs: Sequence[Job], zone: str) -> AsyncIOScheduler:
             except Exception:
                 log.exception("job %s failed", job.name)
 
-        scheduler.add_job(
-            run,
-            "interval",
-            seconds=job.interval.total_seconds(),
-            id=job.name,
-            max_instances=1,
-            coalesce=True,
-        )
+        if job.interval is not None:
+            trigger: dict = {"trigger": "interval", "seconds": job.interval.total_seconds()}
+        else:
+            trigger = {"trigger": "cron", **(job.cron or {})}
+        scheduler.add_job(run, id=job.name, max_instances=1, coalesce=True, **trigger)
     scheduler.start()
     return scheduler
 
@@ -55,7 +52,8 @@ def _next_tick(instant: datetime, interval: timedelta) -> datetime:
 
 class VirtualScheduler:
     """Moves a ManualClock and runs, in time order, exactly the firings that would have had
-    work to do; quiet firings are skipped, which changes nothing they would have done."""
+    work to do; quiet firings of interval jobs are skipped, which changes nothing they
+    would have done. Calendar jobs fire at every one of their instants."""
 
     def __init__(
         self,
@@ -66,30 +64,36 @@ class VirtualScheduler:
         self.jobs = list(jobs)
         self.clock = clock
         self.after_each = after_each
+        self._last: dict[str, datetime] = {}
+
+    def _next_firing(self, job: Job) -> datetime | None:
+        now = self.clock.now()
+        last = self._last.get(job.name)
+        if job.next_fire is not None:
+            return job.next_fire(last if last is not None and last >= now else now)
+        assert job.interval is not None and job.next_due is not None
+        due = job.next_due()
+        if due is None:
+            return None
+        earliest = max(due, now)
+        if last is not None:  # an interval job fires at most once per interval
+            earliest = max(earliest, last + job.interval)
+        return _next_tick(earliest, job.interval)
 
     async def advance(self, delta: timedelta) -> int:
         until = self.clock.now() + delta
         fired = 0
-        last: dict[str, datetime] = {}
         while True:
-            firings: list[tuple[datetime, str, Job]] = []
-            for job in self.jobs:
-                due = job.next_due()
-                if due is None:
-                    continue
-                earliest = max(due, self.clock.now())
-                if job.name in last:  # an interval job fires at most once per interval
-                    earliest = max(earliest, last[job.name] + job.interval)
-                at = _next_tick(earliest, job.interval)
-                if at <= until:
-                    firings.append((at, job.name, job))
-            if not firings:
+            firings = [(self._next_firing(job), job) for job in self.jobs]
+            due = [(at, job) for at, job in firings if at is not None and at <= until]
+            if not due:
                 break
-            at = min(f[0] for f in firings)
+            at = min(at for at, _ in due)
             self.clock.set(at)
-            for _at, name, job in sorted(f for f in firings if f[0] == at):
-                last[name] = at
-                fired += job.run()
+            for when, job in due:
+                if when == at:
+                    self._last[job.name] = at
+                    fired += job.run()
             await self.after_each()
         self.clock.set(until)
         await self.after_each()

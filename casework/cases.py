@@ -21,9 +21,9 @@ from casework.directory import EntryPoint
 from casework.errors import NotPermitted, UnknownCase
 from casework.lifecycle import Action, Status, next_status
 from casework.routing import OPEN_STATUSES, choose_deputy
-from casework.sla import SlaPolicy
+from casework.sla import DueTimes, SlaPolicy
 from casework.tickets import next_ticket
-from storage.models import Case, CaseEvent, ChatIdentity, Department, Deputy
+from storage.models import Case, CaseAlarm, CaseEvent, ChatIdentity, Department, Deputy, Survey
 
 __all__ = ["CaseDraft", "Casework", "text_digest"]
 
@@ -122,7 +122,8 @@ class Casework:
         )
         session.add(case)
         session.flush()
-        self._record(case, now, "submitted", f"resident:{identity.resident_id}", draft.category)
+        self.schedule_alarms(session, case, now, due)
+        self.record(case, now, "submitted", f"resident:{identity.resident_id}", draft.category)
         events: list[ev.Event] = [ev.CaseSubmitted(case)]
 
         assignment = choose_deputy(
@@ -130,13 +131,13 @@ class Casework:
         )
         case.station_code = assignment.station_code
         if assignment.deputy is None:
-            self._record(case, now, "routed_to_office", "system", assignment.reason)
+            self.record(case, now, "routed_to_office", "system", assignment.reason)
             events.append(ev.RoutedToOffice(case, assignment.reason))
         else:
             case.deputy_code = assignment.deputy.code
             case.deputy = assignment.deputy
             case.status = next_status(case.status, Action.ASSIGN)
-            self._record(
+            self.record(
                 case, now, "assigned", "system", f"{assignment.deputy.name}：{assignment.reason}"
             )
             events.append(ev.CaseAssigned(case, assignment.deputy, assignment.reason))
@@ -149,7 +150,7 @@ class Casework:
         case.deputy_code = deputy.code
         case.deputy = deputy
         reason = "代表工委指定交办"
-        self._record(case, now, "assigned", actor, f"{deputy.name}：{reason}")
+        self.record(case, now, "assigned", actor, f"{deputy.name}：{reason}")
         return [ev.CaseAssigned(case, deputy, reason)]
 
     def accept(self, session: Session, case: Case, deputy: Deputy) -> list[ev.Event]:
@@ -158,7 +159,7 @@ class Casework:
         case.status = next_status(case.status, Action.ACCEPT)
         late = case.accept_due_at is not None and now > case.accept_due_at
         case.accepted_at = now
-        self._record(case, now, "accepted", f"deputy:{deputy.code}", "逾期签收" if late else "")
+        self.record(case, now, "accepted", f"deputy:{deputy.code}", "逾期签收" if late else "")
         return [ev.CaseAccepted(case, deputy, late)]
 
     def answer(self, session: Session, case: Case, deputy: Deputy, text: str) -> list[ev.Event]:
@@ -166,7 +167,7 @@ class Casework:
         now = self.clock.now()
         case.status = next_status(case.status, Action.ANSWER)
         case.answered_at = case.answered_at or now
-        self._record(case, now, "answered", f"deputy:{deputy.code}", text)
+        self.record(case, now, "answered", f"deputy:{deputy.code}", text)
         return [ev.DeputyAnswered(case, deputy, text)]
 
     def transfer(
@@ -177,7 +178,7 @@ class Casework:
         case.status = next_status(case.status, Action.TRANSFER)
         case.department_code = department.code
         case.department = department
-        self._record(case, now, "transferred", f"deputy:{deputy.code}", department.name)
+        self.record(case, now, "transferred", f"deputy:{deputy.code}", department.name)
         return [ev.CaseTransferred(case, deputy, department)]
 
     def resolve(self, session: Session, case: Case, deputy: Deputy, note: str) -> list[ev.Event]:
@@ -187,8 +188,30 @@ class Casework:
         case.resolved_at = now
         case.answered_at = case.answered_at or now
         case.resolution = note
-        self._record(case, now, "resolved", f"deputy:{deputy.code}", note)
-        return [ev.CaseResolved(case, deputy, note)]
+        self.record(case, now, "resolved", f"deputy:{deputy.code}", note)
+        # Two-step feedback: the rating now, "is it still fixed?" four weeks later.
+        session.add(
+            Survey(
+                case_id=case.id, round=case.round, kind="rating", status="open", ask_at=now,
+                remind_at=now + timedelta(hours=self.sla.rating_reminder_hours),
+                expires_at=now + timedelta(days=self.sla.rating_expires_days),
+            )
+        )  # fmt: skip
+        recheck_at = self.sla.waking(
+            self.calendar, now + timedelta(days=self.sla.recheck_after_days)
+        )
+        session.add(
+            Survey(
+                case_id=case.id, round=case.round, kind="recheck", status="scheduled",
+                ask_at=recheck_at,
+                expires_at=recheck_at + timedelta(days=self.sla.recheck_expires_days),
+            )
+        )  # fmt: skip
+        return [ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]
+
+    def schedule_alarms(self, session: Session, case: Case, start: datetime, due: DueTimes) -> None:
+        for kind, at in self.sla.alarms(self.calendar, start, due).items():
+            session.add(CaseAlarm(case_id=case.id, round=case.round, kind=kind, due_at=at))
 
     def relay_from_resident(
         self, session: Session, case: Case, identity: ChatIdentity, text: str
@@ -197,14 +220,14 @@ class Casework:
             raise NotPermitted("只能就本人反映的工单留言。")
         if case.status in (Status.CLOSED, Status.CANCELLED):
             raise NotPermitted(f"工单 {case.ticket} 已结束，如有新问题请直接描述，我们将重新登记。")
-        self._record(case, self.clock.now(), "resident_wrote", f"resident:{case.resident_id}", text)
+        self.record(case, self.clock.now(), "resident_wrote", f"resident:{case.resident_id}", text)
         return [ev.ResidentWrote(case, text)]
 
     def cancel(self, session: Session, case: Case, identity: ChatIdentity) -> list[ev.Event]:
         if case.resident_id != identity.resident_id:
             raise NotPermitted("只能撤销本人反映的工单。")
         case.status = next_status(case.status, Action.CANCEL)
-        self._record(case, self.clock.now(), "cancelled", f"resident:{case.resident_id}", "")
+        self.record(case, self.clock.now(), "cancelled", f"resident:{case.resident_id}", "")
         return [ev.CaseCancelled(case)]
 
     # --- rules ---------------------------------------------------------------------------
@@ -219,7 +242,8 @@ class Casework:
         raise NotPermitted(f"工单 {case.ticket} 未交办给您，您无权办理。")
 
     @staticmethod
-    def _record(case: Case, at: datetime, kind: str, actor: str, note: str) -> None:
+    def record(case: Case, at: datetime, kind: str, actor: str, note: str) -> None:
+        """Append one row to the case's ledger."""
         case.events.append(
             CaseEvent(at=at, kind=kind, actor=actor, status_after=case.status, note=note)
         )

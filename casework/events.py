@@ -10,14 +10,23 @@ __all__ = [
     "CaseAccepted",
     "CaseAssigned",
     "CaseCancelled",
+    "CaseClosed",
+    "CaseEscalated",
+    "CaseRated",
+    "CaseReopened",
     "CaseResolved",
     "CaseSubmitted",
     "CaseTransferred",
     "DeputyAnswered",
     "DialogExpired",
+    "DutyReminded",
     "Event",
+    "LookbackListed",
+    "RecheckAnswered",
+    "ReminderDue",
     "ResidentWrote",
     "RoutedToOffice",
+    "SurveyAsked",
 ]
 
 
@@ -85,6 +94,72 @@ class DialogExpired:
     draft_text: str
 
 
+@dataclass(frozen=True)
+class ReminderDue:
+    """A deputy's limit is near (75%) or reached."""
+
+    case: Case
+    limit: str  # accept | answer
+    step: str  # 75 | due
+
+
+@dataclass(frozen=True)
+class CaseEscalated:
+    case: Case
+    limit: str  # accept | answer
+    level: str  # head | office
+    heads: tuple[Deputy, ...]  # who is told (empty: the office)
+
+
+@dataclass(frozen=True)
+class SurveyAsked:
+    case: Case
+    kind: str  # rating | recheck
+    reminder: bool
+
+
+@dataclass(frozen=True)
+class CaseRated:
+    case: Case
+    score: int
+
+
+@dataclass(frozen=True)
+class CaseClosed:
+    case: Case
+    unrated: bool  # closed as 未评价 after the rating window
+
+
+@dataclass(frozen=True)
+class RecheckAnswered:
+    case: Case
+    answer: str  # fixed | partly | not
+
+
+@dataclass(frozen=True)
+class CaseReopened:
+    case: Case
+    reason: str
+    source: str  # rating | recheck
+    heads: tuple[Deputy, ...]
+
+
+@dataclass(frozen=True)
+class LookbackListed:
+    """The monthly 回头看: cases open for more than the lookback period."""
+
+    cases: tuple[Case, ...]
+    days: int
+
+
+@dataclass(frozen=True)
+class DutyReminded:
+    """The monthly duty reminder to one deputy (接待选民、报送社情民意)."""
+
+    deputy: Deputy
+    month: str
+
+
 Event = (
     CaseSubmitted
     | CaseAssigned
@@ -96,4 +171,13 @@ Event = (
     | ResidentWrote
     | CaseCancelled
     | DialogExpired
+    | ReminderDue
+    | CaseEscalated
+    | SurveyAsked
+    | CaseRated
+    | CaseClosed
+    | RecheckAnswered
+    | CaseReopened
+    | LookbackListed
+    | DutyReminded
 )

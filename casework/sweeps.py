@@ -6,15 +6,37 @@ mistake never act on the same row twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from casework.events import DialogExpired
-from storage.models import DialogState
+from casework.cases import Casework
+from casework.events import (
+    CaseEscalated,
+    DialogExpired,
+    DutyReminded,
+    Event,
+    LookbackListed,
+    ReminderDue,
+    SurveyAsked,
+)
+from casework.feedback import close, reopen, station_heads
+from casework.routing import OPEN_STATUSES
+from storage.models import Case, CaseAlarm, ChatIdentity, Deputy, DialogState, JobRun, Survey
 
-__all__ = ["expire_dialogs", "next_dialog_expiry"]
+__all__ = [
+    "claim_period",
+    "duty_reminders",
+    "expire_dialogs",
+    "fire_alarms",
+    "lookback",
+    "next_alarm",
+    "next_dialog_expiry",
+    "next_survey_step",
+    "run_surveys",
+]
 
 
 def next_dialog_expiry(session: Session) -> datetime | None:
@@ -25,9 +47,10 @@ def next_dialog_expiry(session: Session) -> datetime | None:
     )
 
 
-def expire_dialogs(session: Session, now: datetime) -> list[DialogExpired]:
+def expire_dialogs(cw: Casework, session: Session, now: datetime) -> list[Event]:
     """End dialogs idle past their timeout. An unsubmitted description is kept (state
-    ``expired``) so the resident can resume it: a resident's message is never lost."""
+    ``expired``) so the resident can resume it: a resident's message is never lost. A
+    dissatisfied resident who never said why still gets the case reopened."""
     rows = session.execute(
         update(DialogState)
         .where(
@@ -36,10 +59,192 @@ def expire_dialogs(session: Session, now: datetime) -> list[DialogExpired]:
             DialogState.state != "expired",
         )
         .values(state="expired", expires_at=None, updated_at=now)
-        .returning(DialogState.channel, DialogState.chat_id, DialogState.data)
+        .returning(DialogState.channel, DialogState.chat_id, DialogState.state, DialogState.data)
     ).all()
-    events = []
-    for channel, chat_id, data in rows:
-        draft = (data or {}).get("draft") or {}
+    events: list[Event] = []
+    for channel, chat_id, _state, data in rows:
+        data = data or {}
+        if data.get("source") in ("rating", "recheck") and data.get("ticket"):
+            events += _reopen_without_reason(cw, session, channel, chat_id, data)
+            continue
+        draft = data.get("draft") or {}
         events.append(DialogExpired(channel, chat_id, draft.get("text", "")))
     return events
+
+
+def _reopen_without_reason(
+    cw: Casework, session: Session, channel: str, chat_id: str, data: dict
+) -> list[Event]:
+    identity = session.scalars(
+        select(ChatIdentity).where(
+            ChatIdentity.channel == channel, ChatIdentity.external_id == chat_id
+        )
+    ).first()
+    case = session.scalars(select(Case).where(Case.ticket == data["ticket"])).first()
+    if identity is None or case is None or case.status not in ("rated", "closed", "resolved"):
+        return []
+    return reopen(cw, session, case, identity, "居民未说明原因", data["source"])
+
+
+# --- time limits ------------------------------------------------------------------------
+
+_NOT_ACCEPTED = ("assigned", "reopened", "submitted")
+_NOT_ANSWERED = ("submitted", "assigned", "accepted", "transferred", "reopened")
+
+
+def _relevant(case: Case, alarm_round: int, kind: str) -> bool:
+    if case.round != alarm_round:
+        return False
+    limit = kind.split("_")[0]
+    if limit == "accept":
+        return case.status in _NOT_ACCEPTED
+    return case.status in _NOT_ANSWERED and case.answered_at is None
+
+
+def next_alarm(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(CaseAlarm.due_at)).where(CaseAlarm.status == "pending"))
+
+
+def fire_alarms(cw: Casework, session: Session, now: datetime) -> list[Event]:
+    """Reminders and escalations that are due; each alarm fires once, across workers."""
+    claimed = session.execute(
+        update(CaseAlarm)
+        .where(CaseAlarm.status == "pending", CaseAlarm.due_at <= now)
+        .values(status="fired", fired_at=now)
+        .returning(CaseAlarm.id, CaseAlarm.case_id, CaseAlarm.round, CaseAlarm.kind)
+    ).all()
+    events: list[Event] = []
+    for alarm_id, case_id, alarm_round, kind in sorted(claimed, key=lambda r: r[0]):
+        case = session.get(Case, case_id)
+        assert case is not None
+        if not _relevant(case, alarm_round, kind):
+            session.execute(
+                update(CaseAlarm).where(CaseAlarm.id == alarm_id).values(status="dropped")
+            )
+            continue
+        limit, step = kind.split("_")
+        label = "签收" if limit == "accept" else "答复"
+        if step in ("75", "due"):
+            note = f"{label}时限{'将到' if step == '75' else '已到'}，提醒代表"
+            cw.record(case, now, "reminded", "system", note)
+            events.append(ReminderDue(case, limit, step))
+        elif step == "head":
+            heads = station_heads(session, case)
+            names = "、".join(h.name for h in heads) or "代表工委"
+            cw.record(
+                case, now, "escalated_head" if heads else "escalated_office", "system",
+                f"超过{label}时限1个工作日，报{names}督办",
+            )  # fmt: skip
+            events.append(CaseEscalated(case, limit, "head", heads))
+        else:
+            cw.record(case, now, "escalated_office", "system", f"超过{label}时限5个工作日，通报")
+            events.append(CaseEscalated(case, limit, "office", ()))
+    return events
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+
+def next_survey_step(session: Session) -> datetime | None:
+    times = [
+        session.scalar(select(func.min(Survey.ask_at)).where(Survey.status == "scheduled")),
+        session.scalar(select(func.min(Survey.remind_at)).where(Survey.status == "open")),
+        session.scalar(select(func.min(Survey.expires_at)).where(Survey.status == "open")),
+    ]
+    return min((t for t in times if t is not None), default=None)
+
+
+def run_surveys(cw: Casework, session: Session, now: datetime) -> list[Event]:
+    """Ask the 4-week rechecks, remind once after 24 h, close what expired."""
+    events: list[Event] = []
+    asked = (
+        session.execute(
+            update(Survey)
+            .where(Survey.status == "scheduled", Survey.ask_at <= now)
+            .values(status="open")
+            .returning(Survey.id)
+        )
+        .scalars()
+        .all()
+    )
+    for survey in _surveys(session, asked):
+        if survey.case.round != survey.round or survey.case.status not in ("rated", "closed"):
+            survey.status = "dropped"  # reopened since, or never rated: nothing to recheck
+            continue
+        cw.record(survey.case, now, "recheck_asked", "system", "")
+        events.append(SurveyAsked(survey.case, "recheck", False))
+
+    reminded = (
+        session.execute(
+            update(Survey)
+            .where(Survey.status == "open", Survey.remind_at <= now, Survey.expires_at > now)
+            .values(remind_at=None)
+            .returning(Survey.id)
+        )
+        .scalars()
+        .all()
+    )
+    for survey in _surveys(session, reminded):
+        events.append(SurveyAsked(survey.case, survey.kind, True))
+
+    expired = (
+        session.execute(
+            update(Survey)
+            .where(Survey.status == "open", Survey.expires_at <= now)
+            .values(status="expired", remind_at=None)
+            .returning(Survey.id)
+        )
+        .scalars()
+        .all()
+    )
+    for survey in _surveys(session, expired):
+        case = survey.case
+        if survey.round == case.round and case.status in ("resolved", "rated"):
+            events += close(cw, case, unrated=survey.kind == "rating" and case.rating is None)
+    return events
+
+
+def _surveys(session: Session, ids: list[int]) -> list[Survey]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Survey).where(Survey.id.in_(ids)).order_by(Survey.id)))
+
+
+# --- the monthly jobs -------------------------------------------------------------------
+
+
+def claim_period(session: Session, job: str, period: str, now: datetime) -> bool:
+    """True for the one worker that runs ``job`` for ``period``; False for any other."""
+    try:
+        with session.begin_nested():
+            session.add(JobRun(job=job, period=period, ran_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def lookback(cw: Casework, session: Session, now: datetime, period: str) -> list[Event]:
+    """回头看: cases still open after the lookback period, listed for the office monthly."""
+    if not claim_period(session, "lookback", period, now):
+        return []
+    since = now - timedelta(days=cw.sla.lookback_days)
+    cases = session.scalars(
+        select(Case)
+        .where(Case.status.in_(OPEN_STATUSES), Case.created_at <= since)
+        .order_by(Case.created_at)
+    ).all()
+    return [LookbackListed(tuple(cases), cw.sla.lookback_days)]
+
+
+def duty_reminders(session: Session, now: datetime, period: str) -> list[Event]:
+    """The monthly duty reminder to every deputy with a bound chat."""
+    if not claim_period(session, "duty", period, now):
+        return []
+    deputies = session.scalars(
+        select(Deputy)
+        .where(
+            Deputy.code.in_(select(ChatIdentity.deputy_code).where(ChatIdentity.role == "deputy"))
+        )
+        .order_by(Deputy.code)
+    ).all()
+    return [DutyReminded(d, period) for d in deputies]

@@ -26,6 +26,8 @@ VERBS: dict[str, int] = {
     "cat": 1,  # category by index
     "tw": 1,  # township code
     "grid": 1,  # grid code
+    "rate": 2,  # ticket, 1..5
+    "check": 2,  # ticket, fixed | partly | not
 }
 
 _ARG = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")

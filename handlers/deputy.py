@@ -11,8 +11,7 @@ from sqlalchemy import select
 from casework.errors import NotPermitted, Refused
 from handlers import actions
 from handlers.commands import Command
-from handlers.format import case_card, case_line
-from handlers.notifications import deputy_choices
+from handlers.format import case_card, case_line, deputy_choices
 from handlers.turn import Turn
 from storage.models import Case, Department, Deputy
 

@@ -6,9 +6,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from casework.lifecycle import STATUS_LABELS, Status
+from handlers import actions
 from storage.models import Case
 
-__all__ = ["case_card", "case_line", "local_time", "short"]
+__all__ = [
+    "case_card",
+    "case_line",
+    "deputy_choices",
+    "local_time",
+    "resident_of",
+    "short",
+]
 
 _WEEKDAYS = "一二三四五六日"
 
@@ -58,3 +66,19 @@ def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool) -> str:
     if case.resolution:
         lines.append(f"办理结果：{case.resolution}")
     return "\n".join(lines)
+
+
+def resident_of(case: Case) -> str:
+    """The recipient name of the chat the resident reported from."""
+    return f"identity:{case.origin_identity_id}"
+
+
+def deputy_choices(ticket: str, status: str) -> list[tuple[str, str]]:
+    """The next steps a deputy can take on a case, as buttons (typed forms in the help)."""
+    if status in ("assigned", "reopened"):
+        return [("受理", actions.encode("accept", ticket))]
+    return [
+        ("回复居民", actions.encode("reply", ticket)),
+        ("转办部门", actions.encode("transfer", ticket)),
+        ("办结", actions.encode("resolve", ticket)),
+    ]

@@ -1,7 +1,8 @@
-"""Domain events → messages for the people concerned (resident, deputy, office).
+"""Who is told what when a case moves: domain events → messages.
 
 The resident hears about every step of their case; the deputy sees the case, never the
-resident's account (DESIGN.md §9): everything is relayed through the bot.
+resident's account (DESIGN.md §9): everything is relayed through the bot. Reminders and
+escalations are in ``handlers.reminders``, the rating and recheck in ``handlers.surveys``.
 """
 
 from __future__ import annotations
@@ -11,29 +12,16 @@ from zoneinfo import ZoneInfo
 from casework import events as ev
 from casework.outbox import Message
 from handlers import actions
-from handlers.format import case_card, local_time, short
+from handlers.format import case_card, case_line, deputy_choices, local_time, resident_of, short
+from handlers.reminders import limits_messages
+from handlers.surveys import survey_messages
 from storage.models import Case
 
 __all__ = ["render"]
 
 
-def _resident(case_origin_id: int) -> str:
-    return f"identity:{case_origin_id}"
-
-
 def _station_of(case: Case) -> str:
     return case.station.name if case.station is not None else ""
-
-
-def deputy_choices(ticket: str, status: str) -> list[tuple[str, str]]:
-    """The next steps a deputy can take on a case, as buttons (typed forms in the help)."""
-    if status in ("assigned", "reopened"):
-        return [("受理", actions.encode("accept", ticket))]
-    return [
-        ("回复居民", actions.encode("reply", ticket)),
-        ("转办部门", actions.encode("transfer", ticket)),
-        ("办结", actions.encode("resolve", ticket)),
-    ]
 
 
 def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
@@ -42,7 +30,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
             return []  # told together with the assignment or the office routing
         case ev.CaseAssigned(case=case, deputy=deputy):
             resident = Message(
-                _resident(case.origin_identity_id),
+                resident_of(case),
                 f"您反映的问题已受理，工单号：{case.ticket}。\n"
                 f"已交办{_station_of(case)}{deputy.name}代表办理，"
                 f"将于{local_time(case.answer_due_at, zone)}前答复您。\n"
@@ -61,7 +49,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.RoutedToOffice(case=case, reason=reason):
             return [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"您反映的问题已受理，工单号：{case.ticket}。\n"
                     f"{office_name}正在为您安排代表办理，安排好后会第一时间告诉您。",
                     case_id=case.id,
@@ -77,7 +65,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.CaseAccepted(case=case, deputy=deputy, late=late):
             return [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"工单 {case.ticket}：{deputy.name}代表已签收，正在办理。",
                     case_id=case.id,
                 ),
@@ -93,7 +81,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.DeputyAnswered(case=case, deputy=deputy, text=text):
             return [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"工单 {case.ticket}｜{deputy.name}代表答复：\n{text}\n"
                     "如需回复代表，请点击“回复代表”或发送“回复 工单号 内容”。",
                     [("回复代表", actions.encode("msg", case.ticket))],
@@ -109,7 +97,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.CaseTransferred(case=case, deputy=deputy, department=department):
             return [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"工单 {case.ticket}：{deputy.name}代表已将您的问题转交{department.name}办理，"
                     "代表将继续跟进并答复您。",
                     case_id=case.id,
@@ -125,7 +113,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.CaseResolved(case=case, deputy=deputy, note=note):
             return [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"工单 {case.ticket} 已办结。\n办理结果：{note}\n"
                     f"感谢您的反映！承办代表：{deputy.name}。",
                     case_id=case.id,
@@ -139,7 +127,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.ResidentWrote(case=case, text=text):
             out = [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"您的留言已转达给承办代表（工单 {case.ticket}）。",
                     case_id=case.id,
                 )
@@ -159,7 +147,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
         case ev.CaseCancelled(case=case):
             out = [
                 Message(
-                    _resident(case.origin_identity_id),
+                    resident_of(case),
                     f"工单 {case.ticket} 已撤销。",
                     case_id=case.id,
                 )
@@ -185,6 +173,31 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                 Message(
                     f"chat:{channel}:{chat_id}",
                     "由于30分钟未操作，本次对话已结束。如需反映问题，请直接发送文字描述。",
+                )
+            ]
+        case ev.SurveyAsked() | ev.CaseRated() | ev.CaseClosed() | ev.RecheckAnswered():
+            return survey_messages(event)
+        case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated():
+            return limits_messages(event, zone, office_name)
+        case ev.LookbackListed(cases=cases, days=days):
+            if not cases:
+                return [Message("office", f"【回头看】本月没有超过{days}天仍未办结的工单。")]
+            lines = [
+                case_line(c) + f"｜承办：{c.deputy.name if c.deputy else '未交办'}" for c in cases
+            ]
+            return [
+                Message(
+                    "office",
+                    f"【回头看】超过{days}天仍未办结的工单（{len(cases)}件）：\n"
+                    + "\n".join(lines),
+                )
+            ]
+        case ev.DutyReminded(deputy=deputy, month=month):
+            return [
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"【履职提醒】{deputy.name}代表，{month}已开始。按“八个一”要求，"
+                    "请本月至少到联络站接待选民一次、报送社情民意一条。发送“我的工单”查看待办。",
                 )
             ]
     raise TypeError(f"no rendering for {event!r}")

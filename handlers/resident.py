@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from casework import feedback
 from casework.errors import UnknownCase
 from handlers import actions
 from handlers.commands import Command
@@ -80,10 +81,51 @@ def handle_resident(turn: Turn, command: Command | None) -> None:
                 turn.reply("该指令仅供人大代表使用。" + "\n" + HELP)
                 return
     decoded = actions.decode(turn.action) if turn.action else None
-    if decoded is not None and decoded[0] == "msg":
-        return write_to_deputy(turn, decoded[1][0], "")
-    if turn.state.state == "writing_to_deputy" and turn.action is None and turn.text:
-        return write_to_deputy(turn, turn.state.data["ticket"], turn.text)
-    if turn.state.state == "writing_to_deputy":
+    if decoded is not None:
+        verb, args = decoded
+        if verb == "msg":
+            return write_to_deputy(turn, args[0], "")
+        if verb == "rate" and args[1].isdigit():
+            return rate_case(turn, args[0], int(args[1]))
+        if verb == "check":
+            return recheck(turn, args[0], args[1])
+    if turn.action is None and turn.text:
+        if turn.state.state == "writing_to_deputy":
+            return write_to_deputy(turn, turn.state.data["ticket"], turn.text)
+        if turn.state.state == "giving_reason":
+            return reopen_with_reason(turn, turn.text)
+    if turn.state.state in ("writing_to_deputy", "giving_reason"):
         turn.go("idle")
     handle_intake(turn)
+
+
+def rate_case(turn: Turn, ticket: str, score: int) -> None:
+    case = _my_case(turn, ticket)
+    turn.emit(feedback.rate(turn.services.casework, turn.session, case, turn.identity, score))
+    if score in feedback.DISSATISFIED:
+        _ask_reason(turn, case.ticket, "rating", "很抱歉办理结果没能让您满意。")
+
+
+def recheck(turn: Turn, ticket: str, answer: str) -> None:
+    case = _my_case(turn, ticket)
+    cw = turn.services.casework
+    turn.emit(feedback.answer_recheck(cw, turn.session, case, turn.identity, answer))
+    if answer == "not":
+        _ask_reason(turn, case.ticket, "recheck", "很抱歉问题还没有解决。")
+    else:
+        turn.reply(f"感谢您的回访反馈（{feedback.RECHECK_LABELS[answer]}）。", case_id=case.id)
+
+
+def _ask_reason(turn: Turn, ticket: str, source: str, opening: str) -> None:
+    turn.go("giving_reason", ticket=ticket, source=source)
+    turn.reply(f"{opening}请简要说明原因（如：路灯修好后又坏了），我们将重新交办并督办。")
+
+
+def reopen_with_reason(turn: Turn, reason: str) -> None:
+    case = _my_case(turn, turn.state.data["ticket"])
+    source = turn.state.data.get("source", "rating")
+    events = feedback.reopen(
+        turn.services.casework, turn.session, case, turn.identity, reason, source
+    )
+    turn.go("idle")
+    turn.emit(events)

@@ -8,7 +8,7 @@ line, the key and the codes involved.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ class Entry:
 class CountyData:
     county: Entry | None = None
     office: Entry | None = None
+    sla: dict[str, Any] | None = None
     sections: dict[str, list[Entry]] = field(default_factory=dict)
 
     def entries(self, section: str) -> list[Entry]:
@@ -102,8 +103,15 @@ def _mapping(node: yaml.Node, where: str, section: str, errors: list[str]) -> En
     return Entry(line, values)
 
 
-def load_county_file(path: Path | str, categories: Iterable[str]) -> CountyData:
-    """Parse and check ``path``; raises CountyFileError listing every problem."""
+def load_county_file(
+    path: Path | str,
+    categories: Iterable[str],
+    check_sla: Callable[[dict[str, Any]], object] | None = None,
+) -> CountyData:
+    """Parse and check ``path``; raises CountyFileError listing every problem.
+
+    ``check_sla`` validates the optional ``sla:`` section (the time-limit policy lives in
+    casework, above storage) by raising ValueError with the reason."""
     path = str(path)
     errors: list[str] = []
     try:
@@ -122,8 +130,12 @@ def load_county_file(path: Path | str, categories: Iterable[str]) -> CountyData:
     for key_node, value_node in root.value:
         section = key_node.value
         line = key_node.start_mark.line + 1
+        if section == "sla":
+            data.sla = _sla(value_node, line, check_sla, errors)
+            continue
         if section not in _SCHEMA:
-            errors.append(f"第{line}行：未知字段“{section}”{_suggest(section, _SCHEMA)}")
+            hint = _suggest(section, [*_SCHEMA, "sla"])
+            errors.append(f"第{line}行：未知字段“{section}”{hint}")
             continue
         if section in _LISTS:
             if not isinstance(value_node, yaml.SequenceNode):
@@ -144,6 +156,29 @@ def load_county_file(path: Path | str, categories: Iterable[str]) -> CountyData:
     if errors:
         raise CountyFileError(path, errors)
     return data
+
+
+def _sla(
+    node: yaml.Node,
+    line: int,
+    check: Callable[[dict[str, Any]], object] | None,
+    errors: list[str],
+) -> dict[str, Any] | None:
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(f"第{line}行：sla 应为“键: 值”的映射。")
+        return None
+    values = yaml.SafeLoader("").construct_object(node, deep=True)
+    # Times like 08:00 are read by YAML as sexagesimal numbers; keep them as written.
+    for key_node, value_node in node.value:
+        if key_node.value in ("reminders_from", "reminders_until"):
+            values[key_node.value] = value_node.value
+    if check is not None:
+        try:
+            check(values)
+        except (ValueError, TypeError) as error:
+            errors.append(f"第{line}行：sla 设置有误：{error}")
+            return None
+    return values
 
 
 def _as_list(entry: Entry, key: str, errors: list[str], what: str) -> list[Any]:
@@ -256,7 +291,7 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     assert data.county is not None
     county = data.county.values
     office = data.office.values["name"] if data.office else "人大常委会代表工委"
-    upsert(County, str(county["code"]), name=county["name"], office_name=office)
+    upsert(County, str(county["code"]), name=county["name"], office_name=office, sla=data.sla)
     for e in data.entries("townships"):
         upsert(Township, str(e.values["code"]), name=e.values["name"])
     session.flush()
@@ -345,6 +380,7 @@ def export_county(session: Session) -> dict[str, Any]:
             for d in by_code(Department)
         ],
         "office": {"name": county.office_name},
+        **({"sla": county.sla} if county.sla else {}),
     }
 
 
@@ -363,4 +399,6 @@ def dump_county_yaml(data: dict[str, Any]) -> str:
         lines.append(f"{section}:")
         lines.extend(f"  - {flow(entry)}" for entry in data[section])
     lines.append(f"office: {flow(data['office'])}")
+    if data.get("sla"):
+        lines.append(f"sla: {flow(data['sla'])}")
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Base",
     "Case",
+    "CaseAlarm",
     "CaseEvent",
     "ChatIdentity",
     "County",
@@ -37,9 +38,11 @@ __all__ = [
     "DialogState",
     "Grid",
     "InboundMessage",
+    "JobRun",
     "OutboxMessage",
     "Resident",
     "Station",
+    "Survey",
     "TicketCounter",
     "Township",
     "UTCDateTime",
@@ -82,6 +85,7 @@ class County(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     office_name: Mapped[str] = mapped_column(String(100), default="县人大常委会代表工委")
+    sla: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # overrides of SlaPolicy
 
 
 class Township(Base):
@@ -275,6 +279,10 @@ class Case(Base):
     answered_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
+    round: Mapped[int] = mapped_column(Integer, default=0)  # +1 each time it is reopened
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1..5, 5 = 非常满意; None = 未评价
+    rated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     resident: Mapped[Resident] = relationship()
     origin_identity: Mapped[ChatIdentity] = relationship()
@@ -301,6 +309,53 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CaseAlarm(Base):
+    """A reminder or escalation due at an instant (already moved into 08:00–21:00)."""
+
+    __tablename__ = "case_alarms"
+    __table_args__ = (UniqueConstraint("case_id", "round", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. accept_75, answer_head
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|fired|dropped
+    fired_at: Mapped[datetime | None]
+
+
+class Survey(Base):
+    """A question to the resident about a resolved case: the rating, or the 4-week recheck."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (UniqueConstraint("case_id", "round", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))  # rating | recheck
+    # scheduled → open → answered | expired
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    ask_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship()
+
+
+class JobRun(Base):
+    """One row per run of a calendar job and period: a second scheduler finds it taken."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. 2026-12
+    ran_at: Mapped[datetime]
 
 
 # --- the outbox -------------------------------------------------------------------------

@@ -90,7 +90,8 @@ def test_simulate_prints_the_transcript_and_the_ledger_shows_the_resolved_case(
     assert {line["to"] for line in transcript} == {"resident:alice", "deputy:D001"}
     to_alice = [line["text"] for line in transcript if line["to"] == "resident:alice"]
     assert [text for text in to_alice if f"工单号：{TICKET}" in text] != []
-    assert "已办结" in to_alice[-1]
+    assert "已办结" in to_alice[-2]
+    assert "请您评价" in to_alice[-1]  # the rating question follows the result
     assert {line["at"] for line in transcript} == {"2026-11-23T09:00:00+08:00"}
 
     ledger = cli("--db", db, "cases", "list", "--json")
