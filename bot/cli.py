@@ -109,6 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
     bench_nlp.add_argument("--compare", action="store_true", help="vs jieba TF-IDF + LinearSVC")
 
+    report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
+    report.add_argument("--month", required=True, metavar="YYYY-MM")
+    report.add_argument("--xlsx", type=Path, metavar="FILE", help="also write an Excel workbook")
+
     cases = sub.add_parser("cases", parents=[common], help="the case ledger")
     cases_sub = cases.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
     listing = cases_sub.add_parser("list", parents=[common], help="list cases")
@@ -156,6 +160,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return _cases(settings, args)
             case "nlp" | "bench":
                 return _nlp(settings, args)
+            case "report":
+                return _report(settings, args)
     except CountyFileError as error:
         # Several lines: the staff need every error of the file at once.
         print(f"grid-intake: {error}", file=sys.stderr)
@@ -273,6 +279,26 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         raise UserError(f"{args.script}: {error}") from None
     for line in transcript:
         print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    import re
+    from zoneinfo import ZoneInfo
+
+    from bot.bootstrap import open_database
+    from bot.report import write_text, write_xlsx
+    from storage.db import transaction
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise UserError(f"--month must look like 2026-11, not {args.month!r}")
+    zone = ZoneInfo(settings.tz)
+    _engine, sessions = open_database(settings)
+    with transaction(sessions) as session:
+        print(write_text(session, args.month, zone))
+        if args.xlsx:
+            count = write_xlsx(session, args.month, zone, args.xlsx)
+            print(f"\n已写入 {args.xlsx}（{count} 件）")
     return 0
 
 

@@ -164,14 +164,18 @@ class Classifier:
             if allowed is None or category in allowed
         }
         matched: dict[str, list[tuple[float, str]]] = {category: [] for category in totals}
+        in_head = dict.fromkeys(totals, 0.0)
         index = self._index
         for feature, boost in found.items():
             for category, weight in index.get(feature, ()):
                 if category in totals:
                     totals[category] += weight * boost
                     matched[category].append((weight * boost, feature))
+                    if boost > 1:
+                        in_head[category] += weight
         scores = {c: s for c, s in totals.items() if learned or s > 0}
-        ranking = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        # A tie goes to the category the first sentence speaks for, not to the first name.
+        ranking = sorted(scores.items(), key=lambda item: (-item[1], -in_head[item[0]], item[0]))
         urgency = detect_urgency(text)
         places = self.gazetteer.find(text, tokens)
         if not ranking or (not learned and ranking[0][1] <= 0):

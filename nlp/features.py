@@ -15,9 +15,17 @@ _FIRST_SENTENCE = re.compile(r"^[^。！？!?\n；;]{1,40}")
 _WORD = re.compile(r"[\w\u4e00-\u9fff]")
 
 
-def head_length(text: str) -> int:
-    match = _FIRST_SENTENCE.match(text)
-    return match.end() if match else 0
+# A greeting is not the problem: "尊敬的领导：您好！我家楼下饭店油烟……" boosts the 油烟 part.
+_SALUTATION = re.compile(
+    r"^\s*(?:尊敬的[^：:，,！!。]{0,12}[：:，,]\s*)?(?:(?:您|你们|大家)好[！!，,。：:]?\s*)?"
+)
+
+
+def head_length(text: str) -> tuple[int, int]:
+    """Where the first sentence is, as (start, end) character offsets, after a greeting."""
+    start = _SALUTATION.match(text).end()  # type: ignore[union-attr]  # always matches
+    match = _FIRST_SENTENCE.match(text, start)
+    return (start, match.end()) if match else (start, start)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -26,9 +34,10 @@ def is_word(token: str) -> bool:
     return bool(_WORD.search(token)) and not token.isdigit()
 
 
-def features(tokens: Sequence[str], head_end: int, *, bigrams: bool) -> dict[str, float]:
+def features(tokens: Sequence[str], head: tuple[int, int], *, bigrams: bool) -> dict[str, float]:
     """Each distinct word once, 1.5 when it appears in the first sentence; with ``bigrams``
     also each pair of adjacent words as ``"a b"``."""
+    head_start, head_end = head
     found: dict[str, float] = {}
     position = 0
     previous: str | None = None
@@ -37,7 +46,7 @@ def features(tokens: Sequence[str], head_end: int, *, bigrams: bool) -> dict[str
         if not is_word(token):
             previous = None
             continue
-        weight = HEAD_BOOST if start < head_end else 1.0
+        weight = HEAD_BOOST if head_start <= start < head_end else 1.0
         if found.get(token, 0.0) < weight:
             found[token] = weight
         if bigrams and previous is not None:

@@ -27,19 +27,22 @@ __all__ = ["BACKEND", "make_tokenizer"]
 _jieba.setLogLevel(logging.WARNING)
 
 
-def make_tokenizer(words: Iterable[str], *, frequency: int = 200_000) -> Any:
+def make_tokenizer(words: Iterable[str]) -> Any:
     """A jieba tokenizer that knows ``words`` (keywords, place names) as whole tokens.
 
-    Its own instance, not jieba's global one: two counties or two keyword files in one
-    process must not leak words into each other. Built once per vocabulary.
+    Each word gets jieba's suggested frequency: just enough to be cut out whole, not so
+    much that it splits the words around it (a fixed high frequency turned 没有电话 into
+    没有电/话 and found a power cut). Its own instance, not jieba's global one: two
+    counties or two keyword files in one process must not leak words into each other.
+    Built once per vocabulary.
     """
-    return _cached(frozenset(w for w in words if w), frequency)
+    return _cached(frozenset(w for w in words if w))
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(words: frozenset[str], frequency: int) -> Any:
+def _cached(words: frozenset[str]) -> Any:
     tokenizer = _jieba.Tokenizer()
     tokenizer.initialize()
     for word in sorted(words):
-        tokenizer.add_word(word, freq=frequency)
+        tokenizer.add_word(word)
     return tokenizer

@@ -1,0 +1,137 @@
+"""Time limits that hold (DESIGN.md §6): reminders at 75% and at the limit, the station head
+one working day late, the office five working days late — on China's working-day calendar,
+only between 08:00 and 21:00, each sent once even with two workers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.simulator import Simulation
+from casework.clock import ManualClock
+from storage.db import transaction
+from storage.models import Case, OutboxMessage
+from tests.conftest import make_app
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+async def submit(sim: Simulation, text: str) -> None:
+    await sim.say("resident:a", text)
+    await sim.say("resident:a", "确认提交")
+
+
+def alerts(sent, *prefixes: str) -> list[tuple[str, str, str]]:
+    """(local time, recipient, headline) of reminders and escalations."""
+    return [
+        (s.at.astimezone(SHANGHAI).strftime("%m-%d %H:%M"), s.chat_id, s.text.split("工单")[0])
+        for s in sent
+        if s.text.startswith(prefixes or ("【提醒】", "【督办】", "【通报】"))
+    ]
+
+
+@pytest.fixture
+def national_day(sqlite_url: str, tmp_path: Path):
+    """The sample county, the clock on Wednesday 30 September 2026, 10:00, before the
+    National Day holiday (1–7 October off; Saturday 10 October a make-up working day)."""
+    clock = ManualClock(at("2026-09-30T10:00"))
+    app = make_app(sqlite_url, tmp_path, clock)
+    yield Simulation.attach(app, clock)
+    app.engine.dispose()
+
+
+async def test_an_untouched_case_climbs_reminder_head_office_across_national_day(national_day):
+    sim = national_day
+    # 农业农村 in 东岭村 goes to 黎建国 (D002); the station head is 莫小兰 (D001).
+    await submit(sim, "东岭村的水渠堵了，农田灌溉不了")
+    with transaction(sim.app.sessions) as session:
+        case = session.scalars(select(Case)).one()
+        assert case.deputy_code == "D002"
+        # 签收: 1 working day → Thursday 8 October; 答复 (求助): 10 → Tuesday 20 October,
+        # counting the make-up Saturday 10 October.
+        assert case.accept_due_at == at("2026-10-08T10:00")
+        assert case.answer_due_at == at("2026-10-20T10:00")
+
+    sent = await sim.advance("30d")
+    assert alerts(sent) == [
+        ("10-06 10:00", "deputy:D002", "【提醒】"),  # 75% of the acceptance window
+        ("10-08 10:00", "deputy:D002", "【提醒】"),  # the acceptance limit
+        ("10-09 10:00", "deputy:D001", "【督办】"),  # +1 working day: the station head
+        ("10-14 10:00", "office", "【通报】"),  # +5 working days (9, 10 Sat, 12, 13, 14)
+        ("10-15 10:00", "deputy:D002", "【提醒】"),  # 75% of the answer window
+        ("10-20 10:00", "deputy:D002", "【提醒】"),  # the answer limit
+        ("10-21 10:00", "deputy:D001", "【督办】"),
+        ("10-27 10:00", "office", "【通报】"),
+    ]
+    with transaction(sim.app.sessions) as session:
+        kinds = [e.kind for e in session.scalars(select(Case)).one().events]
+    assert kinds.count("reminded") == 4
+    assert kinds.count("escalated_head") == 2 and kinds.count("escalated_office") == 2
+
+
+async def test_accepting_and_answering_stops_the_reminders_and_late_acceptance_is_recorded(
+    national_day,
+):
+    sim = national_day
+    await submit(sim, "东岭村的水渠堵了，农田灌溉不了")
+    sent = await sim.advance("9d")  # to 9 October 10:00: the head has been told
+    assert [a[1] for a in alerts(sent)] == ["deputy:D002", "deputy:D002", "deputy:D001"]
+    accepted = await sim.say("deputy:D002", "受理 YS-2026-000001")
+    assert "已超过签收时限，已记录" in accepted[-1].text
+    await sim.say("deputy:D002", "回复 YS-2026-000001 已联系水利站清淤")
+    later = await sim.advance("30d")
+    assert alerts(later) == []
+    with transaction(sim.app.sessions) as session:
+        accepted_event = [
+            e for e in session.scalars(select(Case)).one().events if e.kind == "accepted"
+        ]
+    assert accepted_event[0].note == "逾期签收"
+
+
+async def test_no_reminder_is_sent_between_21_00_and_08_00(sqlite_url: str, tmp_path: Path):
+    clock = ManualClock(at("2026-11-23T20:30"))
+    app = make_app(sqlite_url, tmp_path, clock)
+    sim = Simulation.attach(app, clock)
+    await submit(sim, "东岭村停电了，整条街都黑了")  # urgent: accept within 2 hours (22:30)
+    sent = await sim.advance("3d")
+    times = [(s.at.astimezone(SHANGHAI), s.text[:4]) for s in sent if s.text.startswith("【")]
+    assert times, "the urgent case must be chased"
+    assert all(8 <= t.hour < 21 for t, _ in times), times
+    # What fell due at night (22:00, 22:30, 23:59) went out at 08:00 the next morning.
+    assert times[0][0] == at("2026-11-24T08:00")
+    app.engine.dispose()
+
+
+async def test_two_workers_send_each_reminder_once(db_url: str, tmp_path: Path):
+    clock = ManualClock(at("2026-11-23T09:00"))
+    first = make_app(db_url, tmp_path, clock)
+    second = make_app(db_url, tmp_path, clock)
+    sim = Simulation.attach(first, clock)
+    for i in range(12):
+        await sim.say(f"resident:r{i}", f"东岭村{i}号路灯坏了")
+        await sim.say(f"resident:r{i}", "确认提交")
+    clock.set(at("2026-11-26T10:00"))  # every acceptance reminder and the head are due
+    sweeps = [next(j for j in app.jobs if j.name == "sweep").run for app in (first, second)]
+    for _ in range(3):  # run both workers' sweeps at the same moment, several times
+        await asyncio.gather(*(asyncio.to_thread(run) for run in sweeps))
+    with transaction(first.sessions) as session:
+        texts = session.scalars(
+            select(OutboxMessage.text).where(OutboxMessage.text.like("【%"))
+        ).all()
+    reminders = [t for t in texts if t.startswith("【提醒】")]
+    escalations = [t for t in texts if t.startswith("【通报】")]
+    # Per case: the 75% and the limit reminders of acceptance; one working day late, the
+    # office (莫小兰 heads the station herself, so she is not asked to supervise herself).
+    assert (len(reminders), len(escalations)) == (12 * 2, 12)
+    assert len(set(texts)) == len(texts)  # nothing twice
+    first.engine.dispose()
+    second.engine.dispose()
