@@ -91,9 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     learning = nlp_sub.add_parser("learn", help="learn keyword weights from labelled messages")
     learning.add_argument("file", type=Path, metavar="FILE.csv")
     learning.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL.yaml")
-    learning.add_argument("--no-bigrams", action="store_true", help="single words only")
-    learning.add_argument("--c", type=float, default=0.5, help="SVM regularisation (default 0.5)")
-    learning.add_argument("--min-count", type=int, default=2, help="messages a word needs")
+    learning.add_argument("--bigrams", action="store_true", help="also pairs of adjacent words")
+    learning.add_argument("--c", type=float, default=1.0, help="SVM regularisation (default 1)")
+    learning.add_argument("--min-count", type=int, default=1, help="messages a word needs")
     learning.add_argument("--prune", type=float, default=0.02, help="drop relatively tiny weights")
     check = nlp_sub.add_parser("check", help="validate a keyword file before putting it live")
     check.add_argument("file", type=Path, metavar="MODEL.yaml")
@@ -223,7 +223,7 @@ def _nlp(settings: Settings, args: argparse.Namespace) -> int:
                 )
             case "learn":
                 return commands.learn_model(
-                    args.file, args.output, bigrams=not args.no_bigrams, c=args.c,
+                    args.file, args.output, bigrams=args.bigrams, c=args.c,
                     min_count=args.min_count, prune=args.prune,
                 )  # fmt: skip
             case "check":

@@ -22,9 +22,10 @@ SATISFIED = (3, 4, 5)  # 基本满意 and better; 未评价 never counts as sati
 @dataclass(frozen=True)
 class Figures:
     cases: int
-    resolved: int
+    resolved: int  # 办结 now (a reopened case is not)
     on_time: int
     answered: int
+    ever_resolved: int  # reached 办结 at least once: those asked for a rating
     rated: int
     satisfied: int
 
@@ -49,24 +50,25 @@ class Figures:
         return self._rate(self.satisfied, self.rated)
 
     @property
-    def response_rate(self) -> float | None:  # 参评率: rated among resolved
-        return self._rate(self.rated, self.resolved)
+    def response_rate(self) -> float | None:  # 参评率: rated among those asked to rate
+        return self._rate(self.rated, self.ever_resolved)
 
 
 def figures(cases: Iterable[Case]) -> Figures:
-    total = resolved = on_time = answered = rated = satisfied = 0
+    total = resolved = on_time = answered = ever_resolved = rated = satisfied = 0
     for case in cases:
+        kinds = {e.kind for e in case.events}
         total += 1
         if case.status in RESOLVED:
             resolved += 1
             if case.resolved_at and case.answer_due_at and case.resolved_at <= case.answer_due_at:
                 on_time += 1
-        if any(e.kind in ("answered", "resolved") for e in case.events):
-            answered += 1
+        answered += bool(kinds & {"answered", "resolved"})
+        ever_resolved += "resolved" in kinds
         if case.rating is not None:
             rated += 1
             satisfied += case.rating in SATISFIED
-    return Figures(total, resolved, on_time, answered, rated, satisfied)
+    return Figures(total, resolved, on_time, answered, ever_resolved, rated, satisfied)
 
 
 def grouped(cases: list[Case], key: Callable[[Case], str]) -> dict[str, Figures]:

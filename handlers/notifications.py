@@ -20,6 +20,11 @@ from storage.models import Case
 __all__ = ["render"]
 
 
+def _month(period: str) -> str:
+    year, month = period.split("-")
+    return f"{year}年{int(month)}月"
+
+
 def _station_of(case: Case) -> str:
     return case.station.name if case.station is not None else ""
 
@@ -196,7 +201,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
             return [
                 Message(
                     f"deputy:{deputy.code}",
-                    f"【履职提醒】{deputy.name}代表，{month}已开始。按“八个一”要求，"
+                    f"【履职提醒】{deputy.name}代表，{_month(month)}已开始。按“八个一”要求，"
                     "请本月至少到联络站接待选民一次、报送社情民意一条。发送“我的工单”查看待办。",
                 )
             ]

@@ -109,11 +109,12 @@ def rate_case(turn: Turn, ticket: str, score: int) -> None:
 def recheck(turn: Turn, ticket: str, answer: str) -> None:
     case = _my_case(turn, ticket)
     cw = turn.services.casework
-    turn.emit(feedback.answer_recheck(cw, turn.session, case, turn.identity, answer))
+    events = feedback.answer_recheck(cw, turn.session, case, turn.identity, answer)
+    if answer != "not":
+        turn.reply(f"感谢您的回访反馈（{feedback.RECHECK_LABELS[answer]}）。", case_id=case.id)
+    turn.emit(events)
     if answer == "not":
         _ask_reason(turn, case.ticket, "recheck", "很抱歉问题还没有解决。")
-    else:
-        turn.reply(f"感谢您的回访反馈（{feedback.RECHECK_LABELS[answer]}）。", case_id=case.id)
 
 
 def _ask_reason(turn: Turn, ticket: str, source: str, opening: str) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from nlp.features import features, head_length
@@ -138,14 +139,17 @@ class Classifier:
         taught = () if model.learned else (*model.vocabulary(), *self.gazetteer.words)
         self._tokenizer = make_tokenizer(taught)
         self._bigrams = model.has_bigrams
-        # word → ((category, weight), …): one lookup per word of the message, not one per
-        # word and category.
-        index: dict[str, list[tuple[str, float]]] = {}
-        for category, table in model.weights.items():
+        # One row of weights (a column per category) per word: a message's scores are one
+        # matrix product over the rows of its words, whatever the number of categories.
+        self._categories = list(model.weights)
+        words = sorted({w for table in model.weights.values() for w, v in table.items() if v})
+        self._rows = {word: row for row, word in enumerate(words)}
+        self._matrix = np.zeros((len(words), len(self._categories)))
+        for column, table in enumerate(model.weights.values()):
             for word, weight in table.items():
                 if weight:
-                    index.setdefault(word, []).append((category, weight))
-        self._index = {word: tuple(entries) for word, entries in index.items()}
+                    self._matrix[self._rows[word], column] = weight
+        self._bias = np.array([model.bias.get(c, 0.0) for c in self._categories])
 
     def tokens(self, text: str) -> list[str]:
         return self._tokenizer.lcut(text)
@@ -156,26 +160,26 @@ class Classifier:
     def classify(self, text: str, *, among: Iterable[str] | None = None) -> Classification:
         tokens = self.tokens(text)
         found = features(tokens, head_length(text), bigrams=self._bigrams)
-        allowed = set(among) if among is not None else None
         learned = self.model.evidence == 0
-        totals = {
-            category: self.model.bias.get(category, 0.0)
-            for category in self.model.weights
-            if allowed is None or category in allowed
-        }
-        matched: dict[str, list[tuple[float, str]]] = {category: [] for category in totals}
-        in_head = dict.fromkeys(totals, 0.0)
-        index = self._index
-        for feature, boost in found.items():
-            for category, weight in index.get(feature, ()):
-                if category in totals:
-                    totals[category] += weight * boost
-                    matched[category].append((weight * boost, feature))
-                    if boost > 1:
-                        in_head[category] += weight
-        scores = {c: s for c, s in totals.items() if learned or s > 0}
+        rows = self._rows
+        present = [(rows[f], boost) for f, boost in found.items() if f in rows]
+        if present:
+            indices, boosts = zip(*present, strict=True)
+            weights = self._matrix[list(indices)]
+            factors = np.array(boosts)
+            totals = (self._bias + factors @ weights).tolist()
+            in_head = ((factors > 1) @ weights).tolist()
+        else:
+            totals, in_head = self._bias.tolist(), [0.0] * len(self._categories)
+        allowed = set(among) if among is not None else None
+        scored = [
+            (-total, -in_head[number], category)
+            for number, (category, total) in enumerate(zip(self._categories, totals, strict=True))
+            if (allowed is None or category in allowed) and (learned or total > 0)
+        ]
         # A tie goes to the category the first sentence speaks for, not to the first name.
-        ranking = sorted(scores.items(), key=lambda item: (-item[1], -in_head[item[0]], item[0]))
+        scored.sort()
+        ranking = [(category, -negative) for negative, _head, category in scored]
         urgency = detect_urgency(text)
         places = self.gazetteer.find(text, tokens)
         if not ranking or (not learned and ranking[0][1] <= 0):
@@ -190,7 +194,9 @@ class Classifier:
         else:  # share of the evidence, damped while the evidence itself is thin
             confidence = best_score / (best_score + max(runner_up, 0.0))
             confidence *= min(1.0, best_score / self.model.evidence)
-        keywords = [word for weight, word in sorted(matched[best], reverse=True) if weight > 0]
+        table = self.model.weights[best]
+        hits = [(table[f] * boost, f) for f, boost in found.items() if table.get(f, 0) > 0]
+        keywords = [word for _weight, word in sorted(hits, reverse=True)]
         return Classification(
             best,
             min(1.0, max(0.0, confidence)),

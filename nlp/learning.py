@@ -43,9 +43,9 @@ class Fitted:
 def learn(
     rows: Sequence[tuple[str, str]],
     *,
-    bigrams: bool = True,
-    c: float = 0.5,
-    min_count: int = 2,
+    bigrams: bool = False,
+    c: float = 1.0,
+    min_count: int = 1,
     prune: float = 0.02,
     source: str = "",
 ) -> KeywordModel:
@@ -58,9 +58,9 @@ def learn(
 def fit(
     rows: Sequence[tuple[str, str]],
     *,
-    bigrams: bool = True,
-    c: float = 0.5,
-    min_count: int = 2,
+    bigrams: bool = False,
+    c: float = 1.0,
+    min_count: int = 1,
     prune: float = 0.02,
     source: str = "",
 ) -> Fitted:

@@ -347,3 +347,16 @@ def test_db_option_works_after_the_command_as_interfaces_writes_it(
     assert main(["county", "show", "--json", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out)["county"]["code"] == "YS"
     assert not (tmp_path / "var").exists()  # nothing went to the default database
+
+
+def test_the_example_script_shows_a_whole_month(tmp_path: Path, capsys) -> None:
+    example = Path(__file__).parent.parent / "examples" / "street-light.jsonl"
+    db = f"sqlite:///{tmp_path / 'example.sqlite3'}"
+    assert main(["simulate", str(example), "--db", db, "--start", "2026-11-23T09:00:00"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    texts = [line["text"] for line in lines]
+    assert any(t.startswith("【提醒】工单 YS-2026-000001") for t in texts)
+    assert any("办结已满四周" in t for t in texts)
+    assert texts[-1] == "工单 YS-2026-000001 已结案。"
+    times = [line["at"] for line in lines]
+    assert times == sorted(times)  # the transcript runs forward in time

@@ -102,7 +102,8 @@ async def test_four_weeks_later_the_resident_is_asked_if_it_is_still_fixed(resol
     assert len(recheck) == 1 and recheck[0].choices == ("已解决", "部分解决", "未解决")
     assert recheck[0].at.astimezone(at("2026-01-01T00:00").tzinfo).hour >= 8
     done = await resolved.say("resident:a", "已解决")
-    assert done[-1].text.startswith("感谢您的回访反馈（已解决）")
+    assert done[0].text.startswith("感谢您的回访反馈（已解决）")
+    assert done[-1].text == f"工单 {TICKET} 已结案。"  # to the deputy
     assert case_of(resolved).status == "closed"
 
 

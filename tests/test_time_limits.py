@@ -135,3 +135,44 @@ async def test_two_workers_send_each_reminder_once(db_url: str, tmp_path: Path):
     assert len(set(texts)) == len(texts)  # nothing twice
     first.engine.dispose()
     second.engine.dispose()
+
+
+def county_with(tmp_path: Path, sla: str) -> Path:
+    from bot.bootstrap import SAMPLE_COUNTY
+
+    path = tmp_path / "county.yaml"
+    path.write_text(SAMPLE_COUNTY.read_text("utf-8") + sla, "utf-8")
+    return path
+
+
+async def test_a_county_sets_its_own_limits_and_reminder_hours(tmp_path: Path):
+    from bot.bootstrap import build_app
+    from tests.conftest import make_settings
+
+    sla = "sla: {answer_working_days: {求助: 5}, reminders_from: '09:30', accept_working_days: 2}\n"
+    clock = ManualClock(at("2026-11-23T09:00"))
+    settings = make_settings(f"sqlite:///{tmp_path / 'sla.sqlite3'}", tmp_path)
+    app = build_app(settings, clock, county_file=county_with(tmp_path, sla))
+    sim = Simulation.attach(app, clock)
+    await submit(sim, "东岭村的路灯坏了")
+    with transaction(app.sessions) as session:
+        case = session.scalars(select(Case)).one()
+        assert case.accept_due_at == at("2026-11-25T09:00")  # 2 working days
+        assert case.answer_due_at == at("2026-11-30T09:00")  # 5 working days
+    sent = await sim.advance("3d")
+    # 75% of the acceptance window is Tuesday 21:00 and the limit Wednesday 09:00: both
+    # wait for the county's reminder hours, which start at 09:30.
+    assert alerts(sent)[:2] == [("11-25 09:30", "deputy:D001", "【提醒】")] * 2
+    app.engine.dispose()
+
+
+def test_a_county_file_with_an_unknown_limit_is_refused(tmp_path: Path):
+    from casework.sla import SlaPolicy
+    from nlp.classifier import DEFAULT_CATEGORIES
+    from storage.county_file import CountyFileError, load_county_file
+
+    path = county_with(tmp_path, "sla: {answer_days: 3}\n")
+    line = path.read_text("utf-8").splitlines().index("sla: {answer_days: 3}") + 1
+    with pytest.raises(CountyFileError) as refused:
+        load_county_file(path, DEFAULT_CATEGORIES, SlaPolicy.from_overrides)
+    assert refused.value.errors == [f"第{line}行：sla 设置有误：unknown sla settings: answer_days"]
