@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import aliased
 
 from bot.channels.base import Channel, PermanentFailure, RetryLater
+from bot.channels.limits import ChatPacer
 from casework.clock import Clock
 from casework.outbox import Message, post
 from storage.db import SessionFactory, transaction
@@ -45,6 +46,12 @@ class OutboxSender:
         self.clock = clock
         self.batch = batch
         self.lease = lease
+        # Channels that declare rate limits (Telegram) are paced per chat and per bot.
+        self._pacers = {
+            name: ChatPacer(channel.limits)
+            for name, channel in self.channels.items()
+            if getattr(channel, "limits", None) is not None
+        }
 
     def _claim(self) -> list[tuple[int, str, str, str, list]]:
         now = self.clock.now()
@@ -109,6 +116,14 @@ class OutboxSender:
                 if (channel_name, chat_id) in stalled:
                     self._release(row_id)
                     continue
+                pacer = self._pacers.get(channel_name)
+                if pacer is not None:
+                    wait = pacer.wait_for(chat_id)
+                    if wait > 0:  # too soon for this chat: later, without holding up others
+                        stalled.add((channel_name, chat_id))
+                        self._release(row_id, after_seconds=wait)
+                        continue
+                    await pacer.bucket.acquire()
                 try:
                     await self.channels[channel_name].send(
                         chat_id, text, [tuple(c) for c in choices]
@@ -125,6 +140,9 @@ class OutboxSender:
                 else:
                     self._mark_sent(row_id)
                     sent += 1
+                finally:
+                    if pacer is not None:
+                        pacer.sent(chat_id)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.5) -> None:
         while not stop.is_set():
@@ -145,12 +163,14 @@ class OutboxSender:
                 .values(status="sent", sent_at=self.clock.now(), error=None)
             )
 
-    def _release(self, row_id: int) -> None:
+    def _release(self, row_id: int, *, after_seconds: float = 0.0) -> None:
+        """Back to pending, not counted as an attempt."""
+        values: dict = {"status": "pending", "attempts": OutboxMessage.attempts - 1}
+        if after_seconds:
+            values["not_before"] = self.clock.now() + timedelta(seconds=after_seconds)
         with transaction(self.sessions) as session:
             session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status="pending", attempts=OutboxMessage.attempts - 1)
+                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
             )
 
     def _retry(self, row_id: int, reason: str, after_seconds: float | None) -> None:

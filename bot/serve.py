@@ -12,19 +12,34 @@ import uvicorn
 
 from bot.bootstrap import build_app
 from bot.channels.base import Channel
+from bot.channels.telegram.ptb import PtbTelegram
+from bot.channels.telegram.runner import TelegramReceiver
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.web import make_web_app
 from casework.clock import SystemClock
+from casework.identities import migrate_chat
+from storage.db import SessionFactory, transaction
 
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
 
 
-def enabled_channels(settings: Settings) -> dict[str, Channel]:
-    """Channels whose settings are present. Telegram and WeChat adapters plug in here."""
-    return {}
+def telegram_channel(settings: Settings, sessions: SessionFactory) -> PtbTelegram | None:
+    """The Telegram channel when a token is set (``TELEGRAM_BACKEND=ptb``, the default)."""
+    if not settings.telegram_bot_token:
+        return None
+    if settings.telegram_backend != "ptb":
+        raise SystemExit(f"TELEGRAM_BACKEND={settings.telegram_backend!r} is not available here")
+
+    def migrated(old: str, new: str) -> None:
+        with transaction(sessions) as session:
+            migrate_chat(session, "telegram", old, new)
+
+    return PtbTelegram(
+        settings.telegram_bot_token, settings.telegram_api_base_url, on_migrated=migrated
+    )
 
 
 def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
@@ -39,13 +54,28 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     app = build_app(settings, SystemClock())
-    channels = enabled_channels(settings)
+    telegram = telegram_channel(settings, app.sessions)
+    channels: dict[str, Channel] = {}
+    receiver = None
+    if telegram is not None:
+        await telegram.start()
+        channels["telegram"] = telegram
+        receiver = TelegramReceiver(telegram, app.dispatcher)
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
         )
     tasks = []
     running_scheduler = None
+    if telegram is not None and receiver is not None:
+        if settings.telegram_webhook_url and part in ("all", "web"):
+            await telegram.set_webhook(
+                settings.telegram_webhook_url, settings.telegram_webhook_secret
+            )
+        elif not settings.telegram_webhook_url and part in ("all", "worker"):
+            # Polling in the one worker: Telegram refuses two concurrent getUpdates.
+            await telegram.delete_webhook()
+            tasks.append(asyncio.create_task(receiver.poll(stop)))
     if part in ("all", "worker"):
         tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
         if scheduler:
@@ -53,7 +83,12 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     if part in ("all", "web"):
         host, port = settings.http_host_port
         config = uvicorn.Config(
-            make_web_app(app.engine, channels=sorted(channels)),
+            make_web_app(
+                app.engine,
+                channels=sorted(channels),
+                telegram=receiver if settings.telegram_webhook_url else None,
+                telegram_secret=settings.telegram_webhook_secret,
+            ),
             host=host,
             port=port,
             log_level="info",
@@ -72,4 +107,6 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     if running_scheduler is not None:
         running_scheduler.shutdown(wait=False)
     await asyncio.gather(*tasks, return_exceptions=True)
+    if telegram is not None:
+        await telegram.stop()
     return 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.errors import Refused
 from casework.outbox import release_held
-from storage.models import ChatIdentity, Deputy, Resident
+from storage.models import ChatIdentity, Deputy, DialogState, OutboxMessage, Resident
 
-__all__ = ["bind_deputy", "bind_office", "identity_for"]
+__all__ = ["bind_deputy", "bind_office", "identity_for", "migrate_chat"]
 
 
 def _identity(
@@ -68,3 +68,23 @@ def bind_office(session: Session, channel: str, external_id: str, now: datetime)
     session.flush()
     release_held(session, "office")
     return identity
+
+
+def migrate_chat(session: Session, channel: str, old: str, new: str) -> None:
+    """A Telegram group became a supergroup with a new id: everything follows it."""
+    for model, column in (
+        (ChatIdentity, ChatIdentity.external_id),
+        (DialogState, DialogState.chat_id),
+    ):
+        session.execute(
+            update(model).where(model.channel == channel, column == old).values({column: new})
+        )
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == old,
+            OutboxMessage.status.in_(("pending", "sending")),
+        )
+        .values(chat_id=new)
+    )

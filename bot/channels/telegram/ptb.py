@@ -1,0 +1,84 @@
+"""The python-telegram-bot 22 backend (the default): sending, answering buttons, receiving.
+
+Only the Bot object is used, not PTB's Application: dialog state lives in our tables, never
+in a library's conversation handler or persistence (both break with several processes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+
+from bot.channels.base import Capabilities, PermanentFailure, RetryLater
+from bot.channels.limits import TELEGRAM
+
+__all__ = ["PtbTelegram"]
+
+Migrated = Callable[[str, str], None]
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class PtbTelegram:
+    name = "telegram"
+    capabilities = Capabilities(buttons=True, edits=True, photos=True)
+    limits = TELEGRAM
+
+    def __init__(self, token: str, api_root: str, *, on_migrated: Migrated | None = None) -> None:
+        root = api_root.rstrip("/")
+        self.bot = Bot(token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
+        self._on_migrated = on_migrated
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    @property
+    def username(self) -> str:
+        return self.bot.username
+
+    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+        markup = (
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=action)] for label, action in choices]
+            )
+            if choices
+            else None
+        )
+        try:
+            await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
+        except RetryAfter as error:
+            raise RetryLater(str(error), _seconds(error.retry_after)) from None
+        except ChatMigrated as error:
+            if self._on_migrated is not None:
+                self._on_migrated(chat_id, str(error.new_chat_id))
+            raise RetryLater("group moved to a supergroup", 0) from None
+        except Forbidden as error:
+            raise PermanentFailure(f"403 {error.message}") from None
+        except BadRequest as error:  # chat not found, message too long: retrying won't help
+            raise PermanentFailure(f"400 {error.message}") from None
+
+    async def answer_button(self, callback_query_id: str, text: str | None = None) -> None:
+        await self.bot.answer_callback_query(callback_query_id, text=text)
+
+    async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
+        got = await self.bot.get_updates(
+            offset=offset, timeout=timeout, allowed_updates=["message", "callback_query"]
+        )
+        return [update.to_dict() for update in got]
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=["message", "callback_query"]
+        )
+
+    async def delete_webhook(self) -> None:
+        await self.bot.delete_webhook()

@@ -1,0 +1,64 @@
+"""Receiving from Telegram: long polling, or updates posted to the webhook. Each update is
+handled in a thread (the dispatcher is synchronous and talks to the database), deduplicated
+by its update_id, and a pressed button is answered so the client stops its spinner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Protocol
+
+from bot.channels.telegram.updates import update_to_incoming
+from handlers.dispatcher import Dispatcher
+
+__all__ = ["TelegramBackend", "TelegramReceiver"]
+
+log = logging.getLogger(__name__)
+
+
+class TelegramBackend(Protocol):
+    async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]: ...
+
+    async def answer_button(self, callback_query_id: str, text: str | None = None) -> None: ...
+
+
+class TelegramReceiver:
+    def __init__(self, backend: TelegramBackend, dispatcher: Dispatcher) -> None:
+        self.backend = backend
+        self.dispatcher = dispatcher
+
+    async def handle(self, update: dict[str, Any]) -> bool:
+        """Handle one update; False when it was a re-delivery or carried nothing for us."""
+        incoming = update_to_incoming(update)
+        handled = False
+        if incoming is not None:
+            outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
+            handled = outcome.handled
+        query = update.get("callback_query")
+        if query:
+            try:
+                await self.backend.answer_button(str(query["id"]))
+            except Exception as error:  # an expired query id is harmless
+                log.info("answerCallbackQuery failed: %s", error)
+        return handled
+
+    async def poll(self, stop: asyncio.Event, *, timeout: int = 25) -> None:
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.backend.updates(offset, timeout)
+            except Exception as error:
+                log.warning("getUpdates failed: %s; retrying in 3 s", error)
+                await asyncio.sleep(3)
+                continue
+            for update in updates:
+                try:
+                    await self.handle(update)
+                except Exception:
+                    # One bad update must not stop the bot; its whole content goes to the log
+                    # so that no resident's message is lost even then.
+                    log.exception(
+                        "update failed, kept here: %s", json.dumps(update, ensure_ascii=False)
+                    )
+                offset = int(update["update_id"]) + 1
