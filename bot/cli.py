@@ -84,23 +84,31 @@ def _parser() -> argparse.ArgumentParser:
 
     nlp = sub.add_parser("nlp", parents=[common], help="evaluate, learn or check keyword files")
     nlp_sub = nlp.add_subparsers(dest="nlp_command", required=True, metavar="ACTION")
-    evaluate = nlp_sub.add_parser("eval", help="accuracy, macro-F1, per class, confusion")
+    evaluate = nlp_sub.add_parser(
+        "eval", parents=[common], help="accuracy, macro-F1, per class, confusion"
+    )
     evaluate.add_argument("file", type=Path, metavar="FILE.csv")
     evaluate.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
     evaluate.add_argument("--json", action="store_true")
-    learning = nlp_sub.add_parser("learn", help="learn keyword weights from labelled messages")
+    learning = nlp_sub.add_parser(
+        "learn", parents=[common], help="learn keyword weights from labelled messages"
+    )
     learning.add_argument("file", type=Path, metavar="FILE.csv")
     learning.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL.yaml")
     learning.add_argument("--bigrams", action="store_true", help="also pairs of adjacent words")
     learning.add_argument("--c", type=float, default=1.0, help="SVM regularisation (default 1)")
     learning.add_argument("--min-count", type=int, default=1, help="messages a word needs")
     learning.add_argument("--prune", type=float, default=0.02, help="drop relatively tiny weights")
-    check = nlp_sub.add_parser("check", help="validate a keyword file before putting it live")
+    check = nlp_sub.add_parser(
+        "check", parents=[common], help="validate a keyword file before putting it live"
+    )
     check.add_argument("file", type=Path, metavar="MODEL.yaml")
 
     bench = sub.add_parser("bench", parents=[common], help="measure")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
-    bench_nlp = bench_sub.add_parser("nlp", help="ms per message and memory of classify")
+    bench_nlp = bench_sub.add_parser(
+        "nlp", parents=[common], help="ms per message and memory of classify"
+    )
     bench_nlp.add_argument("--model", type=Path)
     bench_nlp.add_argument(
         "--data", type=Path, help="labelled CSV (default tests/data/messages.csv)"
@@ -108,6 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     bench_nlp.add_argument("--messages", type=int, default=2000)
     bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
     bench_nlp.add_argument("--compare", action="store_true", help="vs jieba TF-IDF + LinearSVC")
+
+    deputy = sub.add_parser("deputy", parents=[common], help="deputy accounts")
+    deputy_sub = deputy.add_subparsers(dest="deputy_command", required=True, metavar="ACTION")
+    invite = deputy_sub.add_parser(
+        "invite", parents=[common], help="print a one-time Telegram link for a deputy"
+    )
+    invite.add_argument("code", metavar="CODE")
+    invite.add_argument("--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)")
+    invite.add_argument("--days", type=int, default=14, help="how long the link works")
 
     report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
@@ -162,6 +179,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return _nlp(settings, args)
             case "report":
                 return _report(settings, args)
+            case "deputy":
+                return _invite(settings, args)
     except CountyFileError as error:
         # Several lines: the staff need every error of the file at once.
         print(f"grid-intake: {error}", file=sys.stderr)
@@ -279,6 +298,31 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         raise UserError(f"{args.script}: {error}") from None
     for line in transcript:
         print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from casework.clock import SystemClock
+    from casework.errors import Refused
+    from casework.identities import INVITE_PREFIX, create_invite
+    from storage.db import transaction
+    from storage.models import Deputy
+
+    username = (args.bot_username or settings.telegram_bot_username or "").lstrip("@")
+    if not username:
+        raise UserError(
+            "the bot's username is needed: --bot-username NAME or TELEGRAM_BOT_USERNAME"
+        )
+    _engine, sessions = open_database(settings)
+    try:
+        with transaction(sessions) as session:
+            token = create_invite(session, args.code.upper(), SystemClock().now(), days=args.days)
+            name = session.get(Deputy, args.code.upper()).name  # type: ignore[union-attr]
+    except Refused as refusal:
+        raise UserError(str(refusal)) from None
+    print(f"{name}（{args.code.upper()}）的绑定链接，{args.days}天内有效，只能使用一次：")
+    print(f"https://t.me/{username}?start={INVITE_PREFIX}{token}")
     return 0
 
 

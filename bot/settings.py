@@ -21,6 +21,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_backend: str = Field("ptb", alias="TELEGRAM_BACKEND")
+    telegram_bot_username: str | None = Field(None, alias="TELEGRAM_BOT_USERNAME")
     telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: str | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")

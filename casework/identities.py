@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from casework.errors import Refused
 from casework.outbox import release_held
-from storage.models import ChatIdentity, Deputy, DialogState, OutboxMessage, Resident
+from storage.models import ChatIdentity, Deputy, DeputyInvite, DialogState, OutboxMessage, Resident
 
-__all__ = ["bind_deputy", "bind_office", "identity_for", "migrate_chat"]
+__all__ = [
+    "INVITE_PREFIX",
+    "bind_deputy",
+    "bind_office",
+    "create_invite",
+    "identity_for",
+    "migrate_chat",
+    "redeem_invite",
+]
 
 
 def _identity(
@@ -88,3 +97,33 @@ def migrate_chat(session: Session, channel: str, old: str, new: str) -> None:
         )
         .values(chat_id=new)
     )
+
+
+INVITE_PREFIX = "inv-"
+
+
+def create_invite(session: Session, deputy_code: str, now: datetime, *, days: int = 14) -> str:
+    """A one-time invite token for a deputy (valid ``days`` days)."""
+    if session.get(Deputy, deputy_code) is None:
+        raise Refused(f"没有编号为 {deputy_code} 的代表。")
+    token = secrets.token_urlsafe(18)  # 24 characters: fits a 64-character deep link
+    session.add(
+        DeputyInvite(
+            token=token, deputy_code=deputy_code, created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )  # fmt: skip
+    return token
+
+
+def redeem_invite(
+    session: Session, token: str, channel: str, external_id: str, now: datetime
+) -> ChatIdentity:
+    """Bind the account to the invite's deputy; each invite works once, before it expires."""
+    invite = session.get(DeputyInvite, token)
+    if invite is None or invite.expires_at <= now:
+        raise Refused("该邀请链接无效或已过期，请联系代表工委重新获取。")
+    if invite.used_at is not None:
+        raise Refused("该邀请链接已使用过。如需在新账号上绑定，请联系代表工委重新获取。")
+    invite.used_at, invite.used_by = now, f"{channel}:{external_id}"
+    return bind_deputy(session, channel, external_id, invite.deputy_code, now)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from casework.clock import Clock
 from casework.errors import Refused
-from casework.identities import identity_for
+from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
 from casework.outbox import Message, dialog_state, post
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
@@ -107,8 +107,11 @@ class Dispatcher:
                 if turn.action is None and _looks_like_choice(turn.text) and turn.state.choices:
                     raise Refused(f"没有这个选项，请回复 1–{len(turn.state.choices)} 之间的编号。")
                 role = turn.identity.role
-                if turn.incoming.start is not None and role == "resident":
-                    start(turn, turn.incoming.start)
+                payload = turn.incoming.start
+                if payload and payload.startswith(INVITE_PREFIX):
+                    accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
+                elif payload is not None and role == "resident":
+                    start(turn, payload)
                 elif role == "deputy":
                     handle_deputy(turn, command)
                 elif role == "office":
@@ -118,6 +121,17 @@ class Dispatcher:
         except Refused as refusal:
             session.expire_all()
             turn.out = [Message(turn.me, str(refusal))]
+
+
+def accept_invite(turn: Turn, token: str) -> None:
+    incoming = turn.incoming
+    identity = redeem_invite(turn.session, token, incoming.channel, incoming.user_id, turn.now)
+    deputy = identity.deputy
+    assert deputy is not None
+    turn.reply(
+        f"您好，{deputy.name}代表！本账号已绑定为您的代表身份，交办给您的工单将发到这里。\n"
+        "发送“我的工单”查看待办，发送“帮助”查看全部指令。"
+    )
 
 
 def _looks_like_choice(text: str) -> bool:

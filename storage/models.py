@@ -35,6 +35,7 @@ __all__ = [
     "County",
     "Department",
     "Deputy",
+    "DeputyInvite",
     "DialogState",
     "Grid",
     "InboundMessage",
@@ -346,6 +347,19 @@ class Survey(Base):
     answered_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship()
+
+
+class DeputyInvite(Base):
+    """A one-time link from the office that binds a chat account to a deputy."""
+
+    __tablename__ = "deputy_invites"
+
+    token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    deputy_code: Mapped[str] = mapped_column(ForeignKey("deputies.code"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[str | None] = mapped_column(String(160))  # "channel:external id"
 
 
 class JobRun(Base):
