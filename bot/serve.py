@@ -60,7 +60,7 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     if telegram is not None:
         await telegram.start()
         channels["telegram"] = telegram
-        receiver = TelegramReceiver(telegram, app.dispatcher)
+        receiver = TelegramReceiver(telegram, app.dispatcher, telegram.on_migrated)
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"

@@ -67,7 +67,7 @@ class Simulation:
             user_id=f"{actor}/{user}" if is_group else actor,
             message_id=uuid.uuid4().hex,
             is_group=is_group,
-            display_name=actor.partition(":")[2],
+            display_name=(user if is_group else actor).partition(":")[2] or user,
             **fields,
         )
         self.app.dispatcher.handle(incoming)
@@ -87,9 +87,10 @@ class Simulation:
                 'each step needs "from": "resident:NAME" | "deputy:CODE" | "group:NAME"'
             )
         if "start" in step:
-            return await self.send(actor, start=str(step["start"]))
+            return await self.send(actor, start=str(step["start"]), user=step.get("user"))
         if "text" in step:
-            return await self.send(actor, text=str(step["text"]), user=step.get("user"))
+            reply = {"reply_to_bot": True} if step.get("reply_to_bot") else {}
+            return await self.send(actor, text=str(step["text"]), user=step.get("user"), **reply)
         if "choose" in step:
             return await self.send(actor, text=str(int(step["choose"])))
         if "location" in step:

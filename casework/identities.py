@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from casework.errors import Refused
 from casework.outbox import release_held
-from storage.models import ChatIdentity, Deputy, DeputyInvite, DialogState, OutboxMessage, Resident
+from storage.models import (
+    ChatIdentity,
+    Deputy,
+    DeputyInvite,
+    DialogState,
+    HometownGroup,
+    OutboxMessage,
+    Resident,
+)
 
 __all__ = [
     "INVITE_PREFIX",
@@ -84,6 +92,7 @@ def migrate_chat(session: Session, channel: str, old: str, new: str) -> None:
     for model, column in (
         (ChatIdentity, ChatIdentity.external_id),
         (DialogState, DialogState.chat_id),
+        (HometownGroup, HometownGroup.chat_id),
     ):
         session.execute(
             update(model).where(model.channel == channel, column == old).values({column: new})

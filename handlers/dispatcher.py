@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
 from casework.outbox import Message, dialog_state, post
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
+from handlers.groups import handle_group
 from handlers.incoming import MAX_TEXT_LENGTH, Incoming
 from handlers.intake import start
 from handlers.office import handle_office
@@ -50,7 +52,7 @@ class Dispatcher:
             if not self._first_delivery(session, incoming, oversized):
                 return Outcome(handled=False)
             if incoming.is_group:
-                return Outcome(handled=True)  # hometown groups: see the Telegram channel
+                return self._group(session, incoming, now)
             identity = identity_for(
                 session, incoming.channel, incoming.user_id, now, incoming.display_name
             )
@@ -67,6 +69,27 @@ class Dispatcher:
             for message in turn.out:
                 post(session, now, message)
             return Outcome(handled=True, replies=len(turn.out))
+
+    def _group(self, session: Session, incoming: Incoming, now: datetime) -> Outcome:
+        identity = identity_for(
+            session, incoming.channel, incoming.user_id, now, incoming.display_name
+        )
+        state = dialog_state(session, now, incoming.channel, incoming.chat_id)
+        turn = Turn(session, self.services, incoming, identity, state, now)
+        if len(incoming.text or "") > MAX_TEXT_LENGTH:
+            turn.reply_to(
+                f"chat:{incoming.channel}:{incoming.chat_id}", "建议内容过长，请精简到2000字以内。"
+            )
+        else:
+            try:
+                with session.begin_nested():
+                    handle_group(turn)
+            except Refused as refusal:
+                turn.out = []
+                turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
+        for message in turn.out:
+            post(session, now, message)
+        return Outcome(handled=True, replies=len(turn.out))
 
     def _first_delivery(self, session: Session, incoming: Incoming, oversized: bool) -> bool:
         if incoming.message_id is None:

@@ -22,3 +22,4 @@ class Incoming:
     start: str | None = None  # deep-link / QR payload; "" for a start with no payload
     is_group: bool = False
     display_name: str = ""
+    reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages

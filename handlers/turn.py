@@ -57,6 +57,10 @@ class Turn:
     ) -> None:
         self.out.append(Message(self.me, text, tuple(choices), case_id))
 
+    def reply_to(self, recipient: str, text: str) -> None:
+        """To a chat that is not a person's own (a group)."""
+        self.out.append(Message(recipient, text))
+
     def send(self, message: Message) -> None:
         self.out.append(message)
 

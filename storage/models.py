@@ -38,11 +38,13 @@ __all__ = [
     "DeputyInvite",
     "DialogState",
     "Grid",
+    "HometownGroup",
     "InboundMessage",
     "JobRun",
     "OutboxMessage",
     "Resident",
     "Station",
+    "Suggestion",
     "Survey",
     "TicketCounter",
     "Township",
@@ -360,6 +362,36 @@ class DeputyInvite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[str | None] = mapped_column(String(160))  # "channel:external id"
+
+
+class HometownGroup(Base):
+    """A "我为家乡建言献策" group chat, bound to its home station."""
+
+    __tablename__ = "hometown_groups"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"))
+    bound_at: Mapped[datetime]
+
+    station: Mapped[Station] = relationship()
+
+
+class Suggestion(Base):
+    __tablename__ = "suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("hometown_groups.id"), index=True)
+    author_id: Mapped[str] = mapped_column(String(128))
+    author_name: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    group: Mapped[HometownGroup] = relationship()
 
 
 class JobRun(Base):

@@ -33,7 +33,7 @@ class PtbTelegram:
     def __init__(self, token: str, api_root: str, *, on_migrated: Migrated | None = None) -> None:
         root = api_root.rstrip("/")
         self.bot = Bot(token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot")
-        self._on_migrated = on_migrated
+        self.on_migrated = on_migrated
 
     async def start(self) -> None:
         await self.bot.initialize()
@@ -58,8 +58,8 @@ class PtbTelegram:
         except RetryAfter as error:
             raise RetryLater(str(error), _seconds(error.retry_after)) from None
         except ChatMigrated as error:
-            if self._on_migrated is not None:
-                self._on_migrated(chat_id, str(error.new_chat_id))
+            if self.on_migrated is not None:
+                self.on_migrated(chat_id, str(error.new_chat_id))
             raise RetryLater("group moved to a supergroup", 0) from None
         except Forbidden as error:
             raise PermanentFailure(f"403 {error.message}") from None

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.channels.telegram.updates import update_to_incoming
+from bot.channels.telegram.updates import migration_of, update_to_incoming
 from handlers.dispatcher import Dispatcher
 
 __all__ = ["TelegramBackend", "TelegramReceiver"]
@@ -24,12 +25,22 @@ class TelegramBackend(Protocol):
 
 
 class TelegramReceiver:
-    def __init__(self, backend: TelegramBackend, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        backend: TelegramBackend,
+        dispatcher: Dispatcher,
+        on_migrated: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.backend = backend
         self.dispatcher = dispatcher
+        self.on_migrated = on_migrated
 
     async def handle(self, update: dict[str, Any]) -> bool:
         """Handle one update; False when it was a re-delivery or carried nothing for us."""
+        migration = migration_of(update)
+        if migration is not None and self.on_migrated is not None:
+            await asyncio.to_thread(self.on_migrated, *migration)
+            return True
         incoming = update_to_incoming(update)
         handled = False
         if incoming is not None:

@@ -11,7 +11,17 @@ from typing import Any
 
 from handlers.incoming import Incoming
 
-__all__ = ["CHANNEL", "START_PAYLOAD", "update_to_incoming"]
+__all__ = ["CHANNEL", "START_PAYLOAD", "migration_of", "update_to_incoming"]
+
+
+def migration_of(update: dict[str, Any]) -> tuple[str, str] | None:
+    """(old chat id, new chat id) when a group became a supergroup."""
+    message = update.get("message") or {}
+    new = message.get("migrate_to_chat_id")
+    if new is None:
+        return None
+    return str((message.get("chat") or {}).get("id")), str(new)
+
 
 CHANNEL = "telegram"
 # Deep-link payloads are at most 64 characters of A-Z, a-z, 0-9, _ and -.
@@ -66,6 +76,8 @@ def update_to_incoming(update: dict[str, Any]) -> Incoming | None:
         fields["photo"] = message["photo"][-1]["file_id"]
     if not fields:
         return None
+    replied = message.get("reply_to_message") or {}
+    fields["reply_to_bot"] = bool((replied.get("from") or {}).get("is_bot"))
     return Incoming(
         channel=CHANNEL,
         chat_id=str(chat.get("id")),
