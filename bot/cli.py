@@ -126,6 +126,22 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)")
     invite.add_argument("--days", type=int, default=14, help="how long the link works")
 
+    qr = sub.add_parser("qr", parents=[common], help="printable QR posters (一站一码、一人一码)")
+    qr_sub = qr.add_subparsers(dest="qr_channel", required=True, metavar="CHANNEL")
+    qr_telegram = qr_sub.add_parser(
+        "telegram", parents=[common], help="deep links t.me/BOT?start=CODE"
+    )
+    which = qr_telegram.add_mutually_exclusive_group(required=True)
+    which.add_argument("--station", metavar="CODE")
+    which.add_argument("--deputy", metavar="CODE")
+    which.add_argument("--all", action="store_true", help="every station and deputy")
+    qr_telegram.add_argument(
+        "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
+    )
+    qr_telegram.add_argument(
+        "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+    )
+
     report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
     report.add_argument("--xlsx", type=Path, metavar="FILE", help="also write an Excel workbook")
@@ -181,6 +197,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 return _report(settings, args)
             case "deputy":
                 return _invite(settings, args)
+            case "qr":
+                return _qr(settings, args)
     except CountyFileError as error:
         # Several lines: the staff need every error of the file at once.
         print(f"grid-intake: {error}", file=sys.stderr)
@@ -298,6 +316,27 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
         raise UserError(f"{args.script}: {error}") from None
     for line in transcript:
         print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _qr(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from bot.posters import entry_posters, write_posters
+
+    username = (args.bot_username or settings.telegram_bot_username or "").lstrip("@")
+    if not username:
+        raise UserError(
+            "the bot's username is needed: --bot-username NAME or TELEGRAM_BOT_USERNAME"
+        )
+    _engine, sessions = open_database(settings)
+    code = (args.station or args.deputy or "").upper() or None
+    try:
+        posters = entry_posters(sessions, f"https://t.me/{username}?start=", code)
+        written = write_posters(posters, args.output, many=args.all)
+    except (LookupError, RuntimeError) as error:
+        raise UserError(str(error)) from None
+    for path in written:
+        print(path)
     return 0
 
 

@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ __all__ = [
     "FONT_ENV",
     "SIZE",
     "Poster",
+    "PosterFont",
     "PosterFontError",
     "QrPlacement",
     "find_font",
@@ -60,6 +62,8 @@ _WHITE = (255, 255, 255)
 _INK = (34, 34, 34)
 _GREY = (96, 96, 96)
 _MARGIN = 90
+# Fonts are cached and shared, and one FreeType face must not draw in two threads at once.
+_FREETYPE = threading.RLock()
 _PROBE = "中文联络站代表"  # must all draw for a font to count as CJK-capable
 _NOT_A_CHARACTER = "\U0010fffd"  # private use, plane 16: mapped by no font, so it draws .notdef
 
@@ -123,9 +127,11 @@ class QrPlacement:
 
 
 @dataclass(frozen=True)
-class _FontFile:
+class PosterFont:
+    """A font file and, in a collection (.ttc/.otc), the index of the face to use."""
+
     path: Path
-    index: int  # face in a collection (.ttc/.otc)
+    index: int = 0
 
 
 def render_poster(
@@ -137,7 +143,11 @@ def render_poster(
     font (see :func:`find_font`). Raises :class:`PosterFontError` when the font cannot draw every
     character, and :class:`ValueError` when the link is too long for a printable QR code.
     """
-    font = find_font(font_path)
+    with _FREETYPE:
+        return _render(poster, find_font(font_path))
+
+
+def _render(poster: Poster, font: PosterFont) -> Image.Image:
     missing = missing_glyphs(font.path, _poster_text(poster), index=font.index)
     if missing:
         raise PosterFontError(
@@ -151,7 +161,7 @@ def render_poster(
 
     draw.rectangle((0, 0, width, layout.header_bottom), fill=_RED)
     qr = layout.qr
-    image.paste(_qr_image(qr), (qr.left, qr.top))  # before the link, which overlaps its margin
+    image.paste(_qr_image(qr), (qr.left, qr.top))
     for block in layout.blocks:
         _draw_block(draw, block)
     if poster.footer.strip():
@@ -176,7 +186,8 @@ def save_poster(
 def qr_placement(poster: Poster, *, font_path: str | os.PathLike[str] | None = None) -> QrPlacement:
     """Where :func:`render_poster` puts the QR code of ``poster`` (the layout depends on how many
     lines the texts take, so on the font)."""
-    return _layout(poster, find_font(font_path)).qr
+    with _FREETYPE:
+        return _layout(poster, find_font(font_path)).qr
 
 
 _SAFE_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -201,7 +212,7 @@ def poster_filename(code: str) -> str:
     return f"{stem}.png"
 
 
-def find_font(font_path: str | os.PathLike[str] | None = None) -> _FontFile:
+def find_font(font_path: str | os.PathLike[str] | None = None) -> PosterFont:
     """The font to draw with: ``font_path``, else ``$GRID_INTAKE_POSTER_FONT``, else the first
     packaged or system font that can draw Chinese.
 
@@ -209,6 +220,11 @@ def find_font(font_path: str | os.PathLike[str] | None = None) -> _FontFile:
     In a collection (.ttc/.otc) the Simplified Chinese face is preferred. Raises
     :class:`PosterFontError` saying how to fix it.
     """
+    with _FREETYPE:
+        return _find_font(font_path)
+
+
+def _find_font(font_path: str | os.PathLike[str] | None) -> PosterFont:
     explicit = font_path if font_path is not None else os.environ.get(FONT_ENV) or None
     if explicit is not None:
         path = Path(explicit)
@@ -237,7 +253,12 @@ def find_font(font_path: str | os.PathLike[str] | None = None) -> _FontFile:
 def missing_glyphs(path: str | os.PathLike[str], text: str, *, index: int = 0) -> list[str]:
     """The characters of ``text`` (in order, once each) that the font draws as its .notdef glyph
     (a box, "tofu") or not at all. Spaces and control or format characters are not checked."""
-    font = _font(Path(path), index, 40)
+    with _FREETYPE:
+        font = _font(Path(path), index, 40)
+        return _missing(font, text)
+
+
+def _missing(font: ImageFont.FreeTypeFont, text: str) -> list[str]:
     notdef = _bitmap(font, _NOT_A_CHARACTER)
     seen: dict[str, None] = {}
     for char in text:
@@ -267,13 +288,13 @@ def _candidates() -> Iterator[Path]:
 
 
 @functools.lru_cache(maxsize=16)
-def _cjk_capable(path: Path) -> _FontFile | None:
+def _cjk_capable(path: Path) -> PosterFont | None:
     """``path`` with its best face if that face draws Chinese, else None (OSError if unreadable)."""
     faces = _faces(path)
     faces.sort(key=lambda face: _face_rank(face[1]))
     for index, _name in faces:
         if not missing_glyphs(path, _PROBE, index=index):
-            return _FontFile(path, index)
+            return PosterFont(path, index)
     return None
 
 
@@ -301,10 +322,10 @@ def _face_rank(name: str) -> int:
 @functools.lru_cache(maxsize=64)
 def _font(path: Path, index: int, size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     font = ImageFont.truetype(str(path), size, index=index)
-    if bold:
-        # A variable font (Noto Sans CJK VF) has a real bold instance; a static one has not.
+    # A variable font (Noto Sans CJK VF) has named instances, and defaults to its lightest one.
+    if _is_variable(font):
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            font.set_variation_by_name("Bold")
+            font.set_variation_by_name("Bold" if bold else "Regular")
     return font
 
 
@@ -347,7 +368,7 @@ def _poster_text(poster: Poster) -> str:
     return poster.title + poster.subtitle + poster.link + poster.footer
 
 
-def _layout(poster: Poster, font: _FontFile) -> _Layout:
+def _layout(poster: Poster, font: PosterFont) -> _Layout:
     width, height = SIZE
     text_width = width - 2 * _MARGIN
     blocks: list[_Block] = []
@@ -374,7 +395,7 @@ def _layout(poster: Poster, font: _FontFile) -> _Layout:
     link = _fit(poster.link, font, text_width, sizes=(30, 24), max_lines=3, wrap_anywhere=True)
     link_height = len(link[0]) * link[2]
     # The QR code's white quiet zone is the space between it, the header and the link.
-    space_top, space_bottom = header_bottom + 20, footer_rule - 30
+    space_top, space_bottom = header_bottom + 20, footer_rule - 50
     qr_room = min(width - 2 * (_MARGIN - 40), space_bottom - space_top - link_height)
 
     matrix = _qr_matrix(poster.link)
@@ -395,7 +416,7 @@ _Fitted = tuple[tuple[str, ...], ImageFont.FreeTypeFont, int, int]  # lines, fon
 
 def _fit(
     text: str,
-    font: _FontFile,
+    font: PosterFont,
     max_width: int,
     *,
     sizes: tuple[int, int],
@@ -419,7 +440,7 @@ def _fit(
         size -= 2
 
 
-def _styled(font: _FontFile, size: int, bold: bool) -> tuple[ImageFont.FreeTypeFont, int]:
+def _styled(font: PosterFont, size: int, bold: bool) -> tuple[ImageFont.FreeTypeFont, int]:
     face = _font(font.path, font.index, size, bold)
     # A static regular font gets a stroke of its own colour as a stand-in for bold.
     stroke = max(1, size // 40) if bold and not _is_variable(face) else 0
