@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 import uvicorn
 
 from bot.bootstrap import build_app
 from bot.channels.base import Channel
-from bot.channels.telegram.ptb import PtbTelegram
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
@@ -26,20 +26,30 @@ __all__ = ["serve"]
 log = logging.getLogger(__name__)
 
 
-def telegram_channel(settings: Settings, sessions: SessionFactory) -> PtbTelegram | None:
-    """The Telegram channel when a token is set (``TELEGRAM_BACKEND=ptb``, the default)."""
+def telegram_channel(settings: Settings, sessions: SessionFactory) -> Any:
+    """The Telegram channel when a token is set: python-telegram-bot (``TELEGRAM_BACKEND=ptb``,
+    the default) or aiogram (``aiogram``, extra ``[aiogram]``)."""
     if not settings.telegram_bot_token:
         return None
-    if settings.telegram_backend != "ptb":
-        raise SystemExit(f"TELEGRAM_BACKEND={settings.telegram_backend!r} is not available here")
 
     def migrated(old: str, new: str) -> None:
         with transaction(sessions) as session:
             migrate_chat(session, "telegram", old, new)
 
-    return PtbTelegram(
-        settings.telegram_bot_token, settings.telegram_api_base_url, on_migrated=migrated
-    )
+    token, root = settings.telegram_bot_token, settings.telegram_api_base_url
+    if settings.telegram_backend == "ptb":
+        from bot.channels.telegram.ptb import PtbTelegram
+
+        return PtbTelegram(token, root, on_migrated=migrated)
+    if settings.telegram_backend == "aiogram":
+        try:
+            from bot.channels.telegram.aiogram_backend import AiogramTelegram
+        except ImportError:
+            raise SystemExit(
+                "TELEGRAM_BACKEND=aiogram needs: pip install 'grid-intake[aiogram]'"
+            ) from None
+        return AiogramTelegram(token, root, on_migrated=migrated)
+    raise SystemExit(f"TELEGRAM_BACKEND must be ptb or aiogram, not {settings.telegram_backend!r}")
 
 
 def serve(settings: Settings, part: str, *, scheduler: bool) -> int:

@@ -6,12 +6,14 @@ in a library's conversation handler or persistence (both break with several proc
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Capabilities, PermanentFailure, RetryLater
 from bot.channels.limits import TELEGRAM
@@ -56,7 +58,10 @@ class PtbTelegram:
         try:
             await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
         except RetryAfter as error:
-            raise RetryLater(str(error), _seconds(error.retry_after)) from None
+            with warnings.catch_warnings():  # int now, timedelta later: _seconds takes both
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait, reason = _seconds(error.retry_after), str(error)
+            raise RetryLater(reason, wait) from None
         except ChatMigrated as error:
             if self.on_migrated is not None:
                 self.on_migrated(chat_id, str(error.new_chat_id))
