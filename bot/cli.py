@@ -116,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     bench_nlp.add_argument("--messages", type=int, default=2000)
     bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
     bench_nlp.add_argument("--compare", action="store_true", help="vs jieba TF-IDF + LinearSVC")
+    bench_tg = bench_sub.add_parser("telegram", parents=[common], help="outbox → fake Bot API")
+    bench_tg.add_argument("--messages", type=int, default=10_000)
+    bench_tg.add_argument("--chats", type=int, default=2_000)
+    bench_tg.add_argument("--random-429", type=float, default=0.02, help="share of sends refused")
 
     deputy = sub.add_parser("deputy", parents=[common], help="deputy accounts")
     deputy_sub = deputy.add_subparsers(dest="deputy_command", required=True, metavar="ACTION")
@@ -248,6 +252,10 @@ def _nlp(settings: Settings, args: argparse.Namespace) -> int:
     from bot import nlp_commands as commands
 
     try:
+        if args.command == "bench" and args.bench_command == "telegram":
+            from bot.channels.telegram.bench import bench_telegram
+
+            return bench_telegram(args.messages, args.chats, args.random_429)
         if args.command == "bench":
             return commands.bench_nlp(
                 args.model, args.data, messages=args.messages, length=args.length,

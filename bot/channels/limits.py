@@ -35,7 +35,9 @@ class ChatPacer:
         self.limits = limits
         self._monotonic = monotonic
         self._next: dict[str, float] = {}
-        self.bucket = AsyncLimiter(limits.overall_per_second, 1)
+        # Bursts of at most 4: a sliding one-second window (Telegram's) never sees more
+        # than the rate, and the sender still keeps up while a send or a commit is slow.
+        self.bucket = AsyncLimiter(4, 4 / limits.overall_per_second)
 
     def wait_for(self, chat_id: str) -> float:
         """Seconds until ``chat_id`` may get its next message (0: now)."""

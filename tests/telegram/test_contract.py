@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.channels.limits import TELEGRAM, RateLimits
+from bot.channels.telegram.fake_api import FakeBotApi
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.outbox_sender import OutboxSender
 from bot.web import make_web_app
@@ -25,7 +26,6 @@ from casework.identities import create_invite, migrate_chat
 from storage.db import transaction
 from storage.models import Case, HometownGroup, OutboxMessage
 from tests.conftest import make_app
-from tests.telegram.fake_bot_api import FakeBotApi
 
 TICKET_PREFIX = "YS-"
 RESIDENT, DEPUTY, GROUP = 1001, 2002, -100200

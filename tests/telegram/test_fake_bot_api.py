@@ -21,7 +21,7 @@ from aiogram.types import InlineKeyboardButton as AioButton
 from aiogram.types import InlineKeyboardMarkup as AioKeyboard
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.telegram.fake_bot_api import BOT_USER, FakeBotApi
+from bot.channels.telegram.fake_api import BOT_USER, FakeBotApi
 
 KEYBOARD = {"inline_keyboard": [[{"text": "是", "callback_data": "yes"}]]}
 

@@ -6,19 +6,22 @@ in a library's conversation handler or persistence (both break with several proc
 
 from __future__ import annotations
 
-import warnings
+import os
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import Capabilities, PermanentFailure, RetryLater
 from bot.channels.limits import TELEGRAM
 
 __all__ = ["PtbTelegram"]
+
+# Opt in to PTB's coming behaviour (durations as timedelta) instead of a deprecation warning
+# on every 429; _seconds() reads either form.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 Migrated = Callable[[str, str], None]
 
@@ -58,10 +61,7 @@ class PtbTelegram:
         try:
             await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
         except RetryAfter as error:
-            with warnings.catch_warnings():  # int now, timedelta later: _seconds takes both
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                wait, reason = _seconds(error.retry_after), str(error)
-            raise RetryLater(reason, wait) from None
+            raise RetryLater(str(error), _seconds(error.retry_after)) from None
         except ChatMigrated as error:
             if self.on_migrated is not None:
                 self.on_migrated(chat_id, str(error.new_chat_id))
