@@ -230,3 +230,23 @@ async def test_webhook_checks_its_secret(bench: Bench):
     )  # fmt: skip
     await bench.flush()
     assert len(bench.texts_to(RESIDENT)) == 1
+
+
+async def test_a_sent_message_can_be_edited(bench: Bench):
+    await bench.push(bench.fake.private_text(RESIDENT, "东岭村的路灯坏了"))
+    await bench.channel.edit(str(RESIDENT), 1, "（已处理）")  # type: ignore[attr-defined]
+    edits = [p for m, p in bench.fake.calls if m == "editMessageText"]
+    assert [(int(p["chat_id"]), p["text"]) for p in edits] == [(RESIDENT, "（已处理）")]
+
+
+async def test_a_photo_and_a_location_reach_the_intake(bench: Bench):
+    fake = bench.fake
+    await bench.push(fake.private_photo(RESIDENT, "AgACAgIAAxk-photo"))
+    assert bench.texts_to(RESIDENT)[0] == "已收到照片（共1张）。"
+    await bench.push(fake.private_text(RESIDENT, "路灯坏了"))
+    await bench.push(fake.private_location(RESIDENT, 24.770, 110.495))
+    assert "已收到位置：阳朔镇东岭村。" in bench.texts_to(RESIDENT)
+    await bench.push(fake.callback(RESIDENT, "intake:submit"))
+    with transaction(bench.app.sessions) as session:
+        case = session.scalars(select(Case)).one()
+        assert (case.grid_code, case.photos) == ("G-DL-01", ["AgACAgIAAxk-photo"])

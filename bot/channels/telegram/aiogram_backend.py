@@ -77,6 +77,10 @@ class AiogramTelegram:
         except TelegramBadRequest as error:
             raise PermanentFailure(f"400 {error.message}") from None
 
+    async def edit(self, chat_id: str, message_id: int, text: str) -> None:
+        """Replace a sent message's text and drop its buttons (e.g. once one was pressed)."""
+        await self._bot().edit_message_text(text, chat_id=int(chat_id), message_id=message_id)
+
     async def answer_button(self, callback_query_id: str, text: str | None = None) -> None:
         await self._bot().answer_callback_query(callback_query_id, text=text)
 
