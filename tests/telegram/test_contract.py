@@ -250,3 +250,14 @@ async def test_a_photo_and_a_location_reach_the_intake(bench: Bench):
     with transaction(bench.app.sessions) as session:
         case = session.scalars(select(Case)).one()
         assert (case.grid_code, case.photos) == ("G-DL-01", ["AgACAgIAAxk-photo"])
+
+
+async def test_a_server_error_is_retried_with_backoff(bench: Bench):
+    bench.fake.fail_next("sendMessage", 502, "Bad Gateway")
+    started = time.monotonic()
+    await bench.push(bench.fake.private_text(RESIDENT, "东岭村的路灯坏了"))
+    assert time.monotonic() - started >= 1.5  # first retry after 2 s
+    assert len(bench.texts_to(RESIDENT)) == 1
+    with transaction(bench.app.sessions) as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        assert (row.status, row.attempts) == ("sent", 2)
