@@ -327,15 +327,21 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _qr(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.bootstrap import open_database
-    from bot.posters import entry_posters, write_posters
-
+def _bot_username(settings: Settings, args: argparse.Namespace) -> str:
+    """The bot's @username for t.me links: offline, so it comes from the user."""
     username = (args.bot_username or settings.telegram_bot_username or "").lstrip("@")
     if not username:
         raise UserError(
             "the bot's username is needed: --bot-username NAME or TELEGRAM_BOT_USERNAME"
         )
+    return username
+
+
+def _qr(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from bot.posters import entry_posters, write_posters
+
+    username = _bot_username(settings, args)
     _engine, sessions = open_database(settings)
     code = (args.station or args.deputy or "").upper() or None
     try:
@@ -356,11 +362,7 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import transaction
     from storage.models import Deputy
 
-    username = (args.bot_username or settings.telegram_bot_username or "").lstrip("@")
-    if not username:
-        raise UserError(
-            "the bot's username is needed: --bot-username NAME or TELEGRAM_BOT_USERNAME"
-        )
+    username = _bot_username(settings, args)
     _engine, sessions = open_database(settings)
     try:
         with transaction(sessions) as session:

@@ -40,19 +40,9 @@ class Fitted:
     svm_predict: Callable[[Sequence[str]], list[str]]  # the SVM itself, for comparison
 
 
-def learn(
-    rows: Sequence[tuple[str, str]],
-    *,
-    bigrams: bool = False,
-    c: float = 1.0,
-    min_count: int = 1,
-    prune: float = 0.02,
-    source: str = "",
-) -> KeywordModel:
-    """Fit on ``(text, label)`` rows. Words seen in fewer than ``min_count`` messages are
-    left out, and ``prune`` drops weights under that share of the category's largest one:
-    both keep the file small enough to read without changing many decisions."""
-    return fit(rows, bigrams=bigrams, c=c, min_count=min_count, prune=prune, source=source).model
+def learn(rows: Sequence[tuple[str, str]], **options: Any) -> KeywordModel:
+    """The keyword file of :func:`fit` (same options)."""
+    return fit(rows, **options).model
 
 
 def fit(
@@ -64,6 +54,9 @@ def fit(
     prune: float = 0.02,
     source: str = "",
 ) -> Fitted:
+    """Fit on ``(text, label)`` rows. Words seen in fewer than ``min_count`` messages are
+    left out, and ``prune`` drops weights under that share of the category's largest one:
+    both keep the file small enough to read without changing many decisions."""
     try:
         import numpy as np
         from sklearn.feature_extraction import DictVectorizer
