@@ -217,6 +217,10 @@ def add_photo(turn: Turn, _args: list[str]) -> None:
     photos = [*draft.get("photos", []), turn.incoming.photo]
     draft["photos"] = photos[:9]
     turn.reply(f"已收到照片（共{len(draft['photos'])}张）。")
+    caption = turn.text
+    if caption:  # a photo sent with a caption: the caption describes the problem
+        draft["text"] = f"{draft['text']}\n{caption}" if draft.get("text") else caption
+        _classify(turn, draft)
     _after_attachment(turn, draft)
 
 

@@ -144,3 +144,10 @@ async def test_a_question_is_a_consultation_with_the_short_limit(sqlite_sim: Sim
     assert case.request_type == "咨询"
     # 咨询: 2 working days from Monday 09:00.
     assert case.answer_due_at.astimezone(sqlite_sim.clock.now().tzinfo).day == 25
+
+
+async def test_a_photo_with_a_caption_is_the_description(sqlite_sim: Simulation):
+    sent = await sqlite_sim.send("resident:a", photo="file-xyz", text="东岭村的路灯坏了")
+    assert sent[0].text == "已收到照片（共1张）。"
+    assert "【问题】东岭村的路灯坏了" in sent[-1].text
+    assert "【照片】1张" in sent[-1].text
