@@ -104,6 +104,28 @@ class OutboxSender:
             ).all()
         return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
 
+    def take_for_reply(self, channel: str, chat_id: str) -> tuple[str, list] | None:
+        """The chat's next message, marked sent, for a channel that can answer in the HTTP
+        response itself (WeChat's passive reply). None when nothing is waiting."""
+        with transaction(self.sessions) as session:
+            first = session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.channel == channel,
+                    OutboxMessage.chat_id == chat_id,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+                .order_by(OutboxMessage.id)
+            ).first()
+            if first is None or first.status != "pending":
+                return None
+            claimed = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == first.id, OutboxMessage.status == "pending")
+                .values(status="sent", sent_at=self.clock.now(), attempts=1)
+            ).rowcount
+            return (first.text, list(first.choices)) if claimed else None
+
     async def drain(self) -> int:
         """Send everything due now; returns how many were sent."""
         sent = 0
