@@ -53,7 +53,7 @@ class OutboxSender:
             if getattr(channel, "limits", None) is not None
         }
 
-    def _claim(self) -> list[tuple[int, str, str, str, list]]:
+    def _claim(self) -> list[tuple[int, str, str, str, list, str]]:
         now = self.clock.now()
         earlier = aliased(OutboxMessage)
         # A chat's messages go in order: a row waits while an earlier one to the same chat
@@ -100,6 +100,7 @@ class OutboxSender:
                     OutboxMessage.chat_id,
                     OutboxMessage.text,
                     OutboxMessage.choices,
+                    OutboxMessage.kind,
                 )
             ).all()
         return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
@@ -134,7 +135,7 @@ class OutboxSender:
             if not rows:
                 return sent
             stalled: set[tuple[str, str]] = set()
-            for row_id, channel_name, chat_id, text, choices in rows:
+            for row_id, channel_name, chat_id, text, choices, kind in rows:
                 if (channel_name, chat_id) in stalled:
                     self._release(row_id)
                     continue
@@ -148,7 +149,7 @@ class OutboxSender:
                     await pacer.bucket.acquire()
                 try:
                     await self.channels[channel_name].send(
-                        chat_id, text, [tuple(c) for c in choices]
+                        chat_id, text, [tuple(c) for c in choices], kind=kind
                     )
                 except RetryLater as wait:
                     stalled.add((channel_name, chat_id))

@@ -71,6 +71,29 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
         await telegram.start()
         channels["telegram"] = telegram
         receiver = TelegramReceiver(telegram, app.dispatcher, telegram.on_migrated)
+    wechat_callback = None
+    if settings.wechat_app_id and settings.wechat_app_secret and settings.wechat_token:
+        from bot.channels.wechat.callback import WeChatCallback
+        from bot.channels.wechat.client import SharedTokenClient
+        from bot.channels.wechat.outbound import WeChatChannel, open_window
+
+        client = SharedTokenClient(
+            settings.wechat_app_id,
+            settings.wechat_app_secret,
+            settings.wechat_api_base_url,
+            app.sessions,
+        )
+        channels["wechat"] = WeChatChannel(
+            client, app.sessions, templates=settings.wechat_templates
+        )
+        wechat_callback = WeChatCallback(
+            settings.wechat_token,
+            app.dispatcher,
+            app.sender({}).take_for_reply,
+            aes_key=settings.wechat_aes_key,
+            app_id=settings.wechat_app_id,
+            on_user_action=lambda openid: open_window(app.sessions, openid),
+        )
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
@@ -98,6 +121,7 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
                 channels=sorted(channels),
                 telegram=receiver if settings.telegram_webhook_url else None,
                 telegram_secret=settings.telegram_webhook_secret,
+                wechat=wechat_callback,
             ),
             host=host,
             port=port,

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     wechat_api_base_url: str = Field(
         "https://api.weixin.qq.com/cgi-bin/", alias="WECHAT_API_BASE_URL"
     )
+    # {"assignment": "TEMPLATE_ID", "result": "…", "survey": "…"}: what must arrive outside
+    # the 48-hour window goes as these template messages.
+    wechat_templates: dict[str, str] = Field(default_factory=dict, alias="WECHAT_TEMPLATES")
 
     @property
     def database_url(self) -> str:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.telegram.runner import TelegramReceiver
+from bot.channels.wechat.callback import WeChatCallback
 from storage.db import database_answers
 
 __all__ = ["make_web_app"]
@@ -26,6 +27,7 @@ def make_web_app(
     channels: list[str],
     telegram: TelegramReceiver | None = None,
     telegram_secret: str | None = None,
+    wechat: WeChatCallback | None = None,
 ) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         ok = await asyncio.to_thread(database_answers, engine)
@@ -51,4 +53,7 @@ def make_web_app(
     routes = [Route("/healthz", healthz)]
     if telegram is not None:
         routes.append(Route("/telegram/webhook", telegram_webhook, methods=["POST"]))
+    if wechat is not None:
+        routes.append(Route("/wechat", wechat.get, methods=["GET"]))
+        routes.append(Route("/wechat", wechat.post, methods=["POST"]))
     return Starlette(routes=routes)

@@ -25,6 +25,7 @@ class Message:
     text: str
     choices: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, action)
     case_id: int | None = None
+    kind: str = ""  # assignment | result | survey: what must arrive even outside a window
 
 
 def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
@@ -67,6 +68,7 @@ def _row(
         text=message.text,
         choices=[list(choice) for choice in message.choices],
         case_id=message.case_id,
+        kind=message.kind,
         status=status,
         attempts=0,
         created_at=now,

@@ -49,6 +49,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                 + f"\n请在签收时限前回复“受理 {case.ticket}”或点击下方按钮。",
                 deputy_choices(case.ticket, case.status),
                 case.id,
+                kind="assignment",
             )
             return [resident, deputy_msg]
         case ev.RoutedToOffice(case=case, reason=reason):
@@ -122,6 +123,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                     f"工单 {case.ticket} 已办结。\n办理结果：{note}\n"
                     f"感谢您的反映！承办代表：{deputy.name}。",
                     case_id=case.id,
+                    kind="result",
                 ),
                 Message(
                     f"deputy:{deputy.code}",

@@ -87,6 +87,7 @@ def limits_messages(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[M
                         f"请于{local_time(case.accept_due_at, zone)}前重新签收。",
                         deputy_choices(case.ticket, case.status),
                         case.id,
+                        kind="assignment",
                     )
                 )
             card = case_card(case, zone, for_deputy=True)

@@ -27,6 +27,7 @@ def survey_messages(event: ev.Event) -> list[Message]:
                     f"{head}工单 {case.ticket} 的办理结果{tail}（回复数字即可，5 = 非常满意）：",
                     rating_choices(case.ticket),
                     case.id,
+                    kind="survey",
                 )
             ]
         case ev.SurveyAsked(case=case, kind="recheck", reminder=reminder):

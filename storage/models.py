@@ -43,12 +43,14 @@ __all__ = [
     "JobRun",
     "OutboxMessage",
     "Resident",
+    "SharedValue",
     "Station",
     "Suggestion",
     "Survey",
     "TicketCounter",
     "Township",
     "UTCDateTime",
+    "WeChatWindow",
 ]
 
 
@@ -394,6 +396,27 @@ class Suggestion(Base):
     group: Mapped[HometownGroup] = relationship()
 
 
+class WeChatWindow(Base):
+    """A WeChat user's customer-service window: opened by their last action (48 hours), and
+    how many customer-service messages it has carried (WeChat allows 5)."""
+
+    __tablename__ = "wechat_windows"
+
+    openid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    opened_at: Mapped[datetime]
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SharedValue(Base):
+    """A value every process shares, with an expiry: the WeChat access token."""
+
+    __tablename__ = "shared_values"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None]
+
+
 class JobRun(Base):
     """One row per run of a calendar job and period: a second scheduler finds it taken."""
 
@@ -422,6 +445,9 @@ class OutboxMessage(Base):
     chat_id: Mapped[str | None] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     choices: Mapped[list[Any]] = mapped_column(default=list)
+    # What the message is, for channels that must treat some kinds specially (WeChat's
+    # template messages): assignment, result, survey; "" for the rest.
+    kind: Mapped[str] = mapped_column(String(16), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

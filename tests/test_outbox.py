@@ -39,11 +39,13 @@ class FlakyChannel:
         self.name = inner.name
         self.inner, self.failures, self.error = inner, failures, error
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
         if self.failures:
             self.failures -= 1
             raise self.error
-        await self.inner.send(chat_id, text, choices)
+        await self.inner.send(chat_id, text, choices, kind=kind)
 
 
 async def test_a_crash_after_commit_loses_nothing_and_sends_once(sqlite_sim: Simulation):

@@ -32,8 +32,11 @@ class Channel(Protocol):
     name: str
     capabilities: Capabilities
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
-        """Deliver one message; choices are (label, action) pairs."""
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
+        """Deliver one message; choices are (label, action) pairs; ``kind`` says what it is
+        (assignment, result, survey or "") for channels that treat some kinds specially."""
         ...
 
 

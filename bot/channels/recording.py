@@ -32,7 +32,9 @@ class RecordingChannel:
         self._clock = clock
         self.sent: list[Sent] = []
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
         self.sent.append(
             Sent(
                 self._clock.now(),

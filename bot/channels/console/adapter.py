@@ -21,7 +21,9 @@ class ConsoleChannel:
         self._out = out or sys.stdout
         self._label = label
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
         body = numbered(text, choices).replace("\n", "\n    ")
         self._out.write(f"  → {self._label(chat_id)}：\n    {body}\n")
         self._out.flush()

@@ -53,7 +53,9 @@ class AiogramTelegram:
             raise RuntimeError("AiogramTelegram.start() was not awaited")
         return self.bot
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
         markup = (
             InlineKeyboardMarkup(
                 inline_keyboard=[

@@ -50,7 +50,9 @@ class PtbTelegram:
     def username(self) -> str:
         return self.bot.username
 
-    async def send(self, chat_id: str, text: str, choices: Sequence[tuple[str, str]]) -> None:
+    async def send(
+        self, chat_id: str, text: str, choices: Sequence[tuple[str, str]], *, kind: str = ""
+    ) -> None:
         markup = (
             InlineKeyboardMarkup(
                 [[InlineKeyboardButton(label, callback_data=action)] for label, action in choices]

@@ -43,7 +43,9 @@ class WeChatCallback:
         *,
         aes_key: str | None = None,
         app_id: str | None = None,
+        on_user_action: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_user_action = on_user_action  # opens the 48-hour customer-service window
         self.token = token
         self.dispatcher = dispatcher
         self.claim_reply = claim_reply
@@ -87,6 +89,8 @@ class WeChatCallback:
         except Exception as error:  # malformed XML, wrong encoding, broken ciphertext
             log.info("refused WeChat callback: %s", error)
             return PlainTextResponse("bad request", status_code=400)
+        if self.on_user_action is not None and getattr(message, "source", None):
+            await asyncio.to_thread(self.on_user_action, message.source)
         incoming = message_to_incoming(message)
         if incoming is None:
             return PlainTextResponse("success")
