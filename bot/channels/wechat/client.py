@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
@@ -72,15 +73,16 @@ class SharedTokenClient(WeChatClient):
     def fetch_access_token(self) -> dict[str, Any]:
         """One process refreshes; the others wait on the lock and then find the new token."""
         with transaction(self.sessions) as session:
+            try:  # the lock row, made once by whichever process gets there first
+                with session.begin_nested():
+                    session.add(SharedValue(key=_LOCK, value="0", expires_at=None))
+            except IntegrityError:
+                pass
             lock = session.scalars(
                 select(SharedValue).where(SharedValue.key == _LOCK).with_for_update()
-            ).first()
-            if lock is None:
-                session.add(SharedValue(key=_LOCK, value="0", expires_at=None))
-                session.flush()
-            else:
-                lock.value = str(int(lock.value) + 1)  # a write: SQLite's lock, too
-                session.flush()
+            ).one()
+            lock.value = str(int(lock.value) + 1)  # a write: on SQLite that is the lock
+            session.flush()
             token = session.get(SharedValue, self.access_token_key)
             expires = session.get(SharedValue, self.access_token_expires_at_key)
             if (

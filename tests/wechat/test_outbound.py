@@ -1,0 +1,92 @@
+"""Sending on WeChat against the fake API: customer-service messages inside the 48-hour
+window (5 at most), template messages for what must arrive, waiting for the rest; one
+access token shared by all processes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from bot.channels.base import RetryLater
+from bot.channels.wechat.client import SharedTokenClient
+from bot.channels.wechat.fake_api import FakeWeChatApi
+from bot.channels.wechat.outbound import WeChatChannel, open_window
+from storage.db import make_engine, migrate
+
+OPENID = "oResident_0001"
+TEMPLATES = {"assignment": "tpl-assign", "result": "tpl-result", "survey": "tpl-survey"}
+
+
+@pytest.fixture
+def sessions(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'wx.sqlite3'}")
+    migrate(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeChatApi]:
+    async with FakeWeChatApi() as server:
+        yield server
+
+
+def channel(fake: FakeWeChatApi, sessions) -> WeChatChannel:
+    client = SharedTokenClient(fake.appid, fake.secret, fake.base_url, sessions)
+    return WeChatChannel(client, sessions, templates=TEMPLATES)
+
+
+async def test_inside_the_window_a_customer_service_message_with_numbered_choices(fake, sessions):
+    open_window(sessions, OPENID)
+    await channel(fake, sessions).send(OPENID, "请核对：", [("确认提交", "intake:submit")])
+    assert fake.custom_sent == [(OPENID, "请核对：\n1. 确认提交\n（回复编号即可）")]
+
+
+async def test_five_per_window_then_templates_for_what_must_arrive(fake, sessions):
+    wechat = channel(fake, sessions)
+    open_window(sessions, OPENID)
+    for i in range(5):
+        await wechat.send(OPENID, f"消息{i}", [])
+    with pytest.raises(RetryLater):  # an ordinary message waits for the user's next action
+        await wechat.send(OPENID, "消息5", [])
+    await wechat.send(OPENID, "工单 YS-2026-000001 已办结。\n办理结果：已修好", [], kind="result")
+    assert len(fake.custom_sent) == 5
+    (openid, template, data) = fake.template_sent[0]
+    assert (openid, template) == (OPENID, "tpl-result")
+    assert data["keyword1"]["value"] == "YS-2026-000001"
+
+
+async def test_outside_the_window_the_assignment_goes_as_a_template(fake, sessions):
+    wechat = channel(fake, sessions)
+    old = datetime.now(UTC) - timedelta(hours=49)
+    open_window(sessions, OPENID, at=old)
+    await wechat.send(OPENID, "【新交办工单】\n工单号：YS-2026-000002", [], kind="assignment")
+    assert fake.custom_sent == [] and fake.template_sent[0][1] == "tpl-assign"
+
+
+async def test_45015_from_wechat_falls_back_without_losing_the_message(fake, sessions):
+    wechat = channel(fake, sessions)
+    open_window(sessions, OPENID)
+    fake.fail_custom_for(OPENID)
+    await wechat.send(OPENID, "请您评价工单 YS-2026-000003", [], kind="survey")
+    assert fake.template_sent[0][1] == "tpl-survey"
+    with pytest.raises(RetryLater):
+        await wechat.send(OPENID, "普通消息", [])
+
+
+async def test_one_token_for_all_processes_fetched_once(fake, sessions):
+    first = SharedTokenClient(fake.appid, fake.secret, fake.base_url, sessions)
+    second = SharedTokenClient(fake.appid, fake.secret, fake.base_url, sessions)
+    open_window(sessions, OPENID)
+    tokens = await asyncio.gather(
+        asyncio.to_thread(lambda: first.access_token),
+        asyncio.to_thread(lambda: second.access_token),
+    )
+    assert tokens[0] == tokens[1]
+    assert fake.token_requests == 1
+    await asyncio.to_thread(second.message.send_text, OPENID, "您好")
+    assert fake.custom_sent == [(OPENID, "您好")]
