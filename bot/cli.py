@@ -132,19 +132,22 @@ def _parser() -> argparse.ArgumentParser:
 
     qr = sub.add_parser("qr", parents=[common], help="printable QR posters (一站一码、一人一码)")
     qr_sub = qr.add_subparsers(dest="qr_channel", required=True, metavar="CHANNEL")
-    qr_telegram = qr_sub.add_parser(
-        "telegram", parents=[common], help="deep links t.me/BOT?start=CODE"
-    )
-    which = qr_telegram.add_mutually_exclusive_group(required=True)
-    which.add_argument("--station", metavar="CODE")
-    which.add_argument("--deputy", metavar="CODE")
-    which.add_argument("--all", action="store_true", help="every station and deputy")
-    qr_telegram.add_argument(
-        "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
-    )
-    qr_telegram.add_argument(
-        "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
-    )
+    for channel, what in (
+        ("telegram", "deep links t.me/BOT?start=CODE"),
+        ("wechat", "permanent QR_LIMIT_STR_SCENE codes, created through the WeChat API"),
+    ):
+        poster = qr_sub.add_parser(channel, parents=[common], help=what)
+        which = poster.add_mutually_exclusive_group(required=True)
+        which.add_argument("--station", metavar="CODE")
+        which.add_argument("--deputy", metavar="CODE")
+        which.add_argument("--all", action="store_true", help="every station and deputy")
+        poster.add_argument(
+            "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
+        )
+        if channel == "telegram":
+            poster.add_argument(
+                "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+            )
 
     report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
@@ -339,13 +342,20 @@ def _bot_username(settings: Settings, args: argparse.Namespace) -> str:
 
 def _qr(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bootstrap import open_database
-    from bot.posters import entry_posters, write_posters
+    from bot.posters import entry_posters, wechat_links, write_posters
 
-    username = _bot_username(settings, args)
     _engine, sessions = open_database(settings)
     code = (args.station or args.deputy or "").upper() or None
     try:
-        posters = entry_posters(sessions, f"https://t.me/{username}?start=", code)
+        if args.qr_channel == "wechat":
+            link = wechat_links(settings, sessions)
+        else:
+            username = _bot_username(settings, args)
+
+            def link(scene: str) -> str:
+                return f"https://t.me/{username}?start={scene}"
+
+        posters = entry_posters(sessions, link, code)
         written = write_posters(posters, args.output, many=args.all)
     except (LookupError, RuntimeError) as error:
         raise UserError(str(error)) from None

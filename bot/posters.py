@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,8 +16,26 @@ __all__ = ["entry_posters", "write_posters"]
 SUBTITLE = "扫码反映问题 · 人大代表为您办"
 
 
+def wechat_links(settings: Any, sessions: SessionFactory) -> Callable[[str], str]:
+    """Scene → the content of its permanent WeChat QR code (``QR_LIMIT_STR_SCENE``, created
+    through the API; asking again for a scene returns the same code)."""
+    if not (settings.wechat_app_id and settings.wechat_app_secret):
+        raise RuntimeError("WECHAT_APP_ID and WECHAT_APP_SECRET are needed for WeChat QR codes")
+    from bot.channels.wechat.client import SharedTokenClient
+
+    client = SharedTokenClient(
+        settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base_url, sessions
+    )
+
+    def link(scene: str) -> str:
+        data = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+        return str(client.qrcode.create(data)["url"])
+
+    return link
+
+
 def entry_posters(
-    sessions: SessionFactory, link_prefix: str, code: str | None
+    sessions: SessionFactory, link: Callable[[str], str], code: str | None
 ) -> dict[str, object]:
     """Code → Poster for the station or deputy ``code``, or for all of them."""
     from bot.qr_posters import Poster
@@ -25,19 +45,18 @@ def entry_posters(
         footer = county.office_name if county else ""
         posters: dict[str, object] = {}
         for station in session.scalars(select(Station).order_by(Station.code)):
-            posters[station.code] = Poster(
-                station.name, SUBTITLE, link_prefix + station.code, footer
-            )
+            if code in (None, station.code):
+                posters[station.code] = Poster(station.name, SUBTITLE, link(station.code), footer)
         for deputy in session.scalars(select(Deputy).order_by(Deputy.code)):
+            if code not in (None, deputy.code):
+                continue
             home = deputy.stations[0].name if deputy.stations else (county.name if county else "")
             posters[deputy.code] = Poster(
-                f"{deputy.name} 代表", f"{home} · {SUBTITLE}", link_prefix + deputy.code, footer
+                f"{deputy.name} 代表", f"{home} · {SUBTITLE}", link(deputy.code), footer
             )
-    if code is None:
-        return posters
-    if code not in posters:
+    if code is not None and code not in posters:
         raise LookupError(f"no station or deputy with the code {code}")
-    return {code: posters[code]}
+    return posters
 
 
 def write_posters(posters: dict[str, object], output: Path, *, many: bool) -> list[Path]:

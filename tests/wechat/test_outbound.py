@@ -90,3 +90,27 @@ async def test_one_token_for_all_processes_fetched_once(fake, sessions):
     assert fake.token_requests == 1
     await asyncio.to_thread(second.message.send_text, OPENID, "您好")
     assert fake.custom_sent == [(OPENID, "您好")]
+
+
+async def test_qr_wechat_creates_permanent_scene_codes_and_posters(fake, tmp_path, monkeypatch):
+    pytest.importorskip("qrcode")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    from bot.bootstrap import SAMPLE_COUNTY
+    from bot.cli import main
+
+    db = f"sqlite:///{tmp_path / 'qr.sqlite3'}"
+    monkeypatch.setenv("WECHAT_APP_ID", fake.appid)
+    monkeypatch.setenv("WECHAT_APP_SECRET", fake.secret)
+    monkeypatch.setenv("WECHAT_API_BASE_URL", fake.base_url)
+    assert await asyncio.to_thread(main, ["--db", db, "county", "import", str(SAMPLE_COUNTY)]) == 0
+    out = tmp_path / "st-dl.png"
+    args = ["--db", db, "qr", "wechat", "--station", "ST-DL", "-o", str(out)]
+    assert await asyncio.to_thread(main, args) == 0
+    assert set(fake.qrcodes) == {"ST-DL"}
+    (decoded,) = zxingcpp.read_barcodes(Image.open(out))
+    assert decoded.text == fake.qrcodes["ST-DL"]
+    all_args = ["--db", db, "qr", "wechat", "--all", "-o", str(tmp_path / "all")]
+    assert await asyncio.to_thread(main, all_args) == 0
+    assert len(fake.qrcodes) == 14 + 31  # every station and deputy
