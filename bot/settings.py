@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,9 +34,9 @@ class Settings(BaseSettings):
     wechat_api_base_url: str = Field(
         "https://api.weixin.qq.com/cgi-bin/", alias="WECHAT_API_BASE_URL"
     )
-    # {"assignment": "TEMPLATE_ID", "result": "…", "survey": "…"}: what must arrive outside
-    # the 48-hour window goes as these template messages.
-    wechat_templates: dict[str, str] = Field(default_factory=dict, alias="WECHAT_TEMPLATES")
+    # What must arrive outside the 48-hour window goes as template messages: JSON mapping a
+    # kind (assignment, result, survey) to a template id, or to {"id": …, "fields": {…}}.
+    wechat_templates: dict[str, Any] = Field(default_factory=dict, alias="WECHAT_TEMPLATES")
 
     @property
     def database_url(self) -> str:

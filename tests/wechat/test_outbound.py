@@ -114,3 +114,30 @@ async def test_qr_wechat_creates_permanent_scene_codes_and_posters(fake, tmp_pat
     all_args = ["--db", db, "qr", "wechat", "--all", "-o", str(tmp_path / "all")]
     assert await asyncio.to_thread(main, all_args) == 0
     assert len(fake.qrcodes) == 14 + 31  # every station and deputy
+
+
+async def test_a_county_maps_its_own_template_fields(fake, sessions):
+    templates = {"result": {"id": "tpl-9", "fields": {"thing1": "ticket", "thing2": "headline"}}}
+    client = SharedTokenClient(fake.appid, fake.secret, fake.base_url, sessions)
+    wechat = WeChatChannel(client, sessions, templates=templates)
+    await wechat.send(OPENID, "工单 YS-2026-000004 已办结。\n办理结果：已修好", [], kind="result")
+    assert fake.template_sent == [
+        (
+            OPENID,
+            "tpl-9",
+            {
+                "thing1": {"value": "YS-2026-000004"},
+                "thing2": {"value": "工单 YS-2026-000004 已办结。"},
+            },
+        )
+    ]
+
+
+def test_templates_come_from_the_settings_as_json(monkeypatch):
+    from bot.settings import Settings
+
+    monkeypatch.setenv("WECHAT_TEMPLATES", '{"assignment": "tpl-a", "result": {"id": "tpl-r"}}')
+    assert Settings(_env_file=None).wechat_templates == {
+        "assignment": "tpl-a",
+        "result": {"id": "tpl-r"},
+    }

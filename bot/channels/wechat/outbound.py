@@ -49,11 +49,12 @@ class WeChatChannel:
         client: WeChatClient,
         sessions: SessionFactory,
         *,
-        templates: Mapping[str, str] | None = None,
+        templates: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
         self.sessions = sessions
-        self.templates = dict(templates or {})  # kind → template id
+        # kind → template id, or {"id": …, "fields": {template field: our value name}}
+        self.templates = dict(templates or {})
 
     def _take_slot(self, openid: str) -> bool:
         """Count one customer-service message against the window; False when none is left."""
@@ -77,21 +78,30 @@ class WeChatChannel:
                     raise
         template = self.templates.get(kind)
         if template:
+            if isinstance(template, str):
+                template = {"id": template}
+            data = template_data(body, template.get("fields") or DEFAULT_FIELDS)
             await asyncio.to_thread(
-                self.client.message.send_template, chat_id, template, template_data(body)
+                self.client.message.send_template, chat_id, template["id"], data
             )
             return
         raise RetryLater("outside the 48-hour window: sent when the user writes again", 3600)
 
 
-def template_data(text: str) -> dict[str, Any]:
-    """The common template fields: first (headline), keyword1 (ticket), keyword2 (the
-    message), remark. A county's template must have them (README)."""
+# Template field → which of our values fills it; a county maps its own template's fields.
+DEFAULT_FIELDS = {"first": "headline", "keyword1": "ticket", "keyword2": "body", "remark": "hint"}
+
+
+def template_data(text: str, fields: Mapping[str, str] = DEFAULT_FIELDS) -> dict[str, Any]:
+    """Our values — headline (first line), ticket, body (the rest), hint — placed in the
+    template's fields as ``fields`` says."""
     lines = [line for line in text.splitlines() if line.strip()]
     ticket = _TICKET.search(text)
-    return {
-        "first": {"value": lines[0][:60] if lines else ""},
-        "keyword1": {"value": ticket.group(0) if ticket else ""},
-        "keyword2": {"value": "\n".join(lines[1:])[:180]},
-        "remark": {"value": "请进入公众号回复，或点击查看详情。"},
+    values = {
+        "headline": lines[0][:60] if lines else "",
+        "ticket": ticket.group(0) if ticket else "",
+        "body": "\n".join(lines[1:])[:180],
+        "hint": "请进入公众号回复，或点击查看详情。",
+        "text": text[:200],
     }
+    return {field: {"value": values.get(name, "")} for field, name in fields.items()}
