@@ -66,17 +66,6 @@ class App:
     def sender(self, channels: Mapping[str, Channel]) -> OutboxSender:
         return OutboxSender(self.sessions, channels, self.clock)
 
-    def reload_county(self) -> None:
-        """After a county import in this process: rebuild places, polygons and entries."""
-        with transaction(self.sessions) as session:
-            directory = CountyDirectory.load(session)
-        self.services.directory = directory
-        self.services.casework.county_code = directory.county_code
-        with transaction(self.sessions) as session:
-            county = session.get(County, directory.county_code)
-            self.services.casework.sla = SlaPolicy.from_overrides(county.sla if county else None)
-        self.services.classifier = self.services.classifier.with_gazetteer(directory.gazetteer)
-
 
 def build_app(
     settings: Settings,

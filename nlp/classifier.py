@@ -154,9 +154,6 @@ class Classifier:
     def tokens(self, text: str) -> list[str]:
         return self._tokenizer.lcut(text)
 
-    def features(self, text: str) -> dict[str, float]:
-        return features(self.tokens(text), head_length(text), bigrams=self._bigrams)
-
     def classify(self, text: str, *, among: Iterable[str] | None = None) -> Classification:
         tokens = self.tokens(text)
         found = features(tokens, head_length(text), bigrams=self._bigrams)

@@ -71,11 +71,6 @@ class LiveClassifier:
             log.warning("keyword file %s reloaded", self.path)
             return True
 
-    def with_gazetteer(self, gazetteer: Gazetteer) -> LiveClassifier:
-        return LiveClassifier(
-            self.path, gazetteer, check_every=self.check_every, monotonic=self._monotonic
-        )
-
     def classify(self, text: str, *, among: Iterable[str] | None = None) -> Classification:
         self.refresh()
         return self._current.classify(text, among=among)
