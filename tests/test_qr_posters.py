@@ -9,8 +9,8 @@ import pytest
 import qrcode
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from bot import qr_posters
-from bot.qr_posters import (
+from office import qr_posters
+from office.qr_posters import (
     DPI,
     FONT_ENV,
     SIZE,

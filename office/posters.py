@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -16,29 +15,11 @@ __all__ = ["entry_posters", "write_posters"]
 SUBTITLE = "扫码反映问题 · 人大代表为您办"
 
 
-def wechat_links(settings: Any, sessions: SessionFactory) -> Callable[[str], str]:
-    """Scene → the content of its permanent WeChat QR code (``QR_LIMIT_STR_SCENE``, created
-    through the API; asking again for a scene returns the same code)."""
-    if not (settings.wechat_app_id and settings.wechat_app_secret):
-        raise RuntimeError("WECHAT_APP_ID and WECHAT_APP_SECRET are needed for WeChat QR codes")
-    from bot.channels.wechat.client import SharedTokenClient
-
-    client = SharedTokenClient(
-        settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_base_url, sessions
-    )
-
-    def link(scene: str) -> str:
-        data = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
-        return str(client.qrcode.create(data)["url"])
-
-    return link
-
-
 def entry_posters(
     sessions: SessionFactory, link: Callable[[str], str], code: str | None
 ) -> dict[str, object]:
     """Code → Poster for the station or deputy ``code``, or for all of them."""
-    from bot.qr_posters import Poster
+    from office.qr_posters import Poster
 
     with transaction(sessions) as session:
         county = session.scalars(select(County)).first()
@@ -61,7 +42,7 @@ def entry_posters(
 
 def write_posters(posters: dict[str, object], output: Path, *, many: bool) -> list[Path]:
     try:
-        from bot.qr_posters import PosterFontError, poster_filename, save_poster
+        from office.qr_posters import PosterFontError, poster_filename, save_poster
     except ImportError:
         raise RuntimeError("posters need the extra: pip install 'grid-intake[posters]'") from None
     try:

@@ -1,0 +1,143 @@
+"""``grid-intake classify``, ``nlp eval|learn|check`` and ``bench nlp|telegram``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.cli.common import UserError
+from bot.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    classify = sub.add_parser(
+        "classify", parents=[common], help="classify texts, one JSON object per text"
+    )
+    classify.add_argument("texts", nargs="+", metavar="TEXT")
+    classify.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
+    classify.set_defaults(run=_classify)
+
+    nlp = sub.add_parser("nlp", parents=[common], help="evaluate, learn or check keyword files")
+    nlp_sub = nlp.add_subparsers(dest="nlp_command", required=True, metavar="ACTION")
+    evaluate = nlp_sub.add_parser(
+        "eval", parents=[common], help="accuracy, macro-F1, per class, confusion"
+    )
+    evaluate.add_argument("file", type=Path, metavar="FILE.csv")
+    evaluate.add_argument("--model", type=Path, help="keyword file (default: the shipped one)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=_evaluate)
+    learning = nlp_sub.add_parser(
+        "learn", parents=[common], help="learn keyword weights from labelled messages"
+    )
+    learning.add_argument("file", type=Path, metavar="FILE.csv")
+    learning.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL.yaml")
+    learning.add_argument("--bigrams", action="store_true", help="also pairs of adjacent words")
+    learning.add_argument("--c", type=float, default=1.0, help="SVM regularisation (default 1)")
+    learning.add_argument("--min-count", type=int, default=1, help="messages a word needs")
+    learning.add_argument("--prune", type=float, default=0.02, help="drop relatively tiny weights")
+    learning.set_defaults(run=_learn)
+    check = nlp_sub.add_parser(
+        "check", parents=[common], help="validate a keyword file before putting it live"
+    )
+    check.add_argument("file", type=Path, metavar="MODEL.yaml")
+    check.set_defaults(run=_check)
+
+    bench = sub.add_parser("bench", parents=[common], help="measure")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
+    bench_nlp = bench_sub.add_parser(
+        "nlp", parents=[common], help="ms per message and memory of classify"
+    )
+    bench_nlp.add_argument("--model", type=Path)
+    bench_nlp.add_argument(
+        "--data", type=Path, help="labelled CSV (default tests/data/messages.csv)"
+    )
+    bench_nlp.add_argument("--messages", type=int, default=2000)
+    bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
+    bench_nlp.add_argument("--compare", action="store_true", help="vs jieba TF-IDF + LinearSVC")
+    bench_nlp.set_defaults(run=_bench_nlp)
+    bench_tg = bench_sub.add_parser("telegram", parents=[common], help="outbox → fake Bot API")
+    bench_tg.add_argument("--messages", type=int, default=10_000)
+    bench_tg.add_argument("--chats", type=int, default=2_000)
+    bench_tg.add_argument("--random-429", type=float, default=0.02, help="share of sends refused")
+    bench_tg.set_defaults(run=_bench_telegram)
+
+
+def _office_nlp(call):
+    """Runs an ``office.nlp_commands`` call, turning its errors into user errors."""
+    from office import nlp_commands
+
+    try:
+        return call(nlp_commands)
+    except nlp_commands.NlpCommandError as error:
+        raise UserError(str(error)) from None
+
+
+def _evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    return _office_nlp(
+        lambda c: c.evaluate(args.file, args.model or settings.keywords, as_json=args.json)
+    )
+
+
+def _learn(settings: Settings, args: argparse.Namespace) -> int:
+    return _office_nlp(
+        lambda c: c.learn_model(
+            args.file,
+            args.output,
+            bigrams=args.bigrams,
+            c=args.c,
+            min_count=args.min_count,
+            prune=args.prune,
+        )
+    )
+
+
+def _check(settings: Settings, args: argparse.Namespace) -> int:
+    return _office_nlp(lambda c: c.check_model(args.file))
+
+
+def _bench_nlp(settings: Settings, args: argparse.Namespace) -> int:
+    return _office_nlp(
+        lambda c: c.bench_nlp(
+            args.model,
+            args.data,
+            messages=args.messages,
+            length=args.length,
+            compare=args.compare,
+        )
+    )
+
+
+def _bench_telegram(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram.bench import bench_telegram
+
+    return bench_telegram(args.messages, args.chats, args.random_429)
+
+
+def _classify(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_database
+    from casework.directory import CountyDirectory
+    from nlp.classifier import DEFAULT_MODEL, Classifier, KeywordModel
+    from nlp.places import Gazetteer
+    from storage.db import has_schema, transaction
+
+    model_path = args.model or settings.keywords or DEFAULT_MODEL
+    if not Path(model_path).exists():
+        raise UserError(f"no such model file: {model_path}")
+    try:
+        model = KeywordModel.load(model_path)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    gazetteer = Gazetteer()
+    db_file_exists = settings.db is not None or (settings.data_dir / "grid-intake.sqlite3").exists()
+    if db_file_exists:  # place names of the county, if one has been imported
+        engine, sessions = open_database(settings)
+        if has_schema(engine):
+            with transaction(sessions) as session:
+                gazetteer = CountyDirectory.load(session).gazetteer
+    classifier = Classifier(model, gazetteer)
+    for text in args.texts:
+        print(json.dumps(classifier.classify(text).as_json(), ensure_ascii=False))
+    return 0
