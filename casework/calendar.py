@@ -1,33 +1,83 @@
 """China's working-day calendar, 调休 make-up days included, from ``chinese-calendar``.
 
-The package carries the State Council's published schedule; a year it does not know yet
-(each year's schedule is published in the preceding November or December) falls back to
-Monday–Friday, and says so once in the log, rather than refusing to compute a deadline.
+The package carries the State Council's published schedule. A county may list dates in its
+county file (``calendar: {holidays: […], workdays: […]}``); those override the package, so an
+office can enter next year's schedule the day it is published, before the package knows it.
+A year neither knows falls back to Monday–Friday, and says so once in the log (``logging``,
+never stdout), rather than refusing to compute a deadline.
+
+"Working time" is the time of working days: the span from a moment to the same moment
+``n`` working days later holds ``n`` × 24 hours of it. Reminders fall at working *moments*:
+a working day, inside the county's reminder hours.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-__all__ = ["WorkingCalendar"]
+__all__ = ["WorkingCalendar", "package_knows"]
 
 log = logging.getLogger(__name__)
 
+# No real schedule has a year without a working day; the bound only stops a loop over a
+# county calendar that lists every day as a holiday.
+_SEARCH_DAYS = 3 * 366
+
+
+def package_knows(year: int) -> bool:
+    """Whether the installed ``chinese-calendar`` carries ``year``'s official schedule."""
+    try:
+        chinese_calendar.is_workday(date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
 
 class WorkingCalendar:
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        *,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+    ) -> None:
         self.zone = zone
+        self.holidays = frozenset(holidays)
+        self.workdays = frozenset(workdays)
+        both = self.holidays & self.workdays
+        if both:
+            raise ValueError(f"dates listed as both holiday and workday: {sorted(both)}")
+        self._county_years = {d.year for d in self.holidays | self.workdays}
         self._warned: set[int] = set()
 
+    @classmethod
+    def from_county(cls, zone: ZoneInfo, calendar: dict | None) -> WorkingCalendar:
+        """The calendar with a county's stored ``calendar:`` section (ISO date strings)."""
+        calendar = calendar or {}
+        return cls(
+            zone,
+            holidays=(date.fromisoformat(d) for d in calendar.get("holidays") or ()),
+            workdays=(date.fromisoformat(d) for d in calendar.get("workdays") or ()),
+        )
+
+    def knows(self, year: int) -> bool:
+        """Whether ``year``'s schedule is known: to the package, or listed by the county."""
+        return year in self._county_years or package_knows(year)
+
     def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        if day in self.workdays:
+            return True
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if day.year not in self._warned:
+            if day.year not in self._county_years and day.year not in self._warned:
                 self._warned.add(day.year)
                 log.warning(
                     "no official holiday schedule for %s yet; using Monday-Friday", day.year
@@ -46,3 +96,55 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 remaining -= 1
         return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+
+    # --- working time ---------------------------------------------------------------------
+
+    def _midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.zone)
+
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """How much of ``[start, end)`` lies on working days."""
+        total = timedelta()
+        cursor = start.astimezone(self.zone)
+        end = end.astimezone(self.zone)
+        while cursor < end:
+            day_end = self._midnight(cursor.date() + timedelta(days=1))
+            if self.is_working_day(cursor.date()):
+                total += min(day_end, end) - cursor
+            cursor = day_end
+        return total
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant by which ``amount`` of working time has passed since ``start``."""
+        cursor = start.astimezone(self.zone)
+        remaining = amount
+        for _ in range(_SEARCH_DAYS):
+            day_end = self._midnight(cursor.date() + timedelta(days=1))
+            if self.is_working_day(cursor.date()):
+                if remaining <= day_end - cursor:
+                    return (cursor + remaining).astimezone(start.tzinfo)
+                remaining -= day_end - cursor
+            cursor = day_end
+        raise ValueError("no working day within three years")
+
+    def is_working_moment(self, instant: datetime, opens: time, closes: time) -> bool:
+        """On a working day and within ``[opens, closes)`` local time."""
+        local = instant.astimezone(self.zone)
+        return self.is_working_day(local.date()) and opens <= local.time() < closes
+
+    def next_working_moment(self, instant: datetime, opens: time, closes: time) -> datetime:
+        """``instant`` if it is a working moment, else the next ``opens`` of a working day
+        (21:30 on the eve of National Day → 08:00 on 8 October, not on 1 October)."""
+        if self.is_working_moment(instant, opens, closes):
+            return instant
+        local = instant.astimezone(self.zone)
+        day = local.date()
+        if not (self.is_working_day(day) and local.time() < opens):
+            day += timedelta(days=1)
+            for _ in range(_SEARCH_DAYS):
+                if self.is_working_day(day):
+                    break
+                day += timedelta(days=1)
+            else:
+                raise ValueError("no working day within three years")
+        return datetime.combine(day, opens, tzinfo=self.zone).astimezone(instant.tzinfo)

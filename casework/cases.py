@@ -20,6 +20,7 @@ from casework.clock import Clock
 from casework.directory import EntryPoint
 from casework.errors import NotPermitted, UnknownCase
 from casework.lifecycle import Action, Status, next_status
+from casework.limits import rearm_after_transfer
 from casework.routing import OPEN_STATUSES, choose_deputy
 from casework.sla import DueTimes, SlaPolicy
 from casework.tickets import next_ticket
@@ -179,6 +180,7 @@ class Casework:
         case.department_code = department.code
         case.department = department
         self.record(case, now, "transferred", f"deputy:{deputy.code}", department.name)
+        rearm_after_transfer(session, case)  # the department's answer is chased too
         return [ev.CaseTransferred(case, deputy, department)]
 
     def resolve(self, session: Session, case: Case, deputy: Deputy, note: str) -> list[ev.Event]:
@@ -190,21 +192,17 @@ class Casework:
         case.resolution = note
         self.record(case, now, "resolved", f"deputy:{deputy.code}", note)
         # Two-step feedback: the rating now, "is it still fixed?" four weeks later.
+        times = self.sla.survey_times(self.calendar, now)
         session.add(
             Survey(
                 case_id=case.id, round=case.round, kind="rating", status="open", ask_at=now,
-                remind_at=now + timedelta(hours=self.sla.rating_reminder_hours),
-                expires_at=now + timedelta(days=self.sla.rating_expires_days),
+                remind_at=times.rating_remind_at, expires_at=times.rating_expires_at,
             )
         )  # fmt: skip
-        recheck_at = self.sla.waking(
-            self.calendar, now + timedelta(days=self.sla.recheck_after_days)
-        )
         session.add(
             Survey(
                 case_id=case.id, round=case.round, kind="recheck", status="scheduled",
-                ask_at=recheck_at,
-                expires_at=recheck_at + timedelta(days=self.sla.recheck_expires_days),
+                ask_at=times.recheck_at, expires_at=times.recheck_expires_at,
             )
         )  # fmt: skip
         return [ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]

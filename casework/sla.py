@@ -10,7 +10,7 @@ from typing import Any
 
 from casework.calendar import WorkingCalendar
 
-__all__ = ["ALARM_KINDS", "DueTimes", "SlaPolicy"]
+__all__ = ["ALARM_KINDS", "DueTimes", "SlaPolicy", "SurveyTimes"]
 
 
 def _default_answer_days() -> dict[str, int]:
@@ -29,6 +29,14 @@ ALARM_KINDS = tuple(
 class DueTimes:
     accept_by: datetime
     answer_by: datetime
+
+
+@dataclass(frozen=True)
+class SurveyTimes:
+    rating_remind_at: datetime
+    rating_expires_at: datetime
+    recheck_at: datetime
+    recheck_expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ class SlaPolicy:
         )
 
     def waking(self, calendar: WorkingCalendar, instant: datetime) -> datetime:
-        """``instant`` if it is within reminder hours, else the next 08:00 (local)."""
+        """``instant`` if it is within reminder hours, else the next 08:00 (local) of any
+        day: for what residents hear (a rating reminder), not for what deputies are chased
+        with (``working_moment``)."""
         local = instant.astimezone(calendar.zone)
         if self.reminders_from <= local.time() < self.reminders_until:
             return instant
@@ -95,13 +105,23 @@ class SlaPolicy:
             instant.tzinfo
         )
 
+    def working_moment(self, calendar: WorkingCalendar, instant: datetime) -> datetime:
+        """``instant`` if it is on a working day within reminder hours, else the next start of
+        reminder hours on a working day (a holiday or a weekend is skipped, 调休 counted)."""
+        return calendar.next_working_moment(instant, self.reminders_from, self.reminders_until)
+
+    def is_working_moment(self, calendar: WorkingCalendar, instant: datetime) -> bool:
+        return calendar.is_working_moment(instant, self.reminders_from, self.reminders_until)
+
     def alarms(
         self, calendar: WorkingCalendar, start: datetime, due: DueTimes
     ) -> dict[str, datetime]:
-        """When each reminder and escalation falls due, moved into reminder hours."""
+        """When each reminder and escalation falls due, in working time: the 75% point is
+        75% of the working time between ``start`` and the limit, the escalations one and
+        five working days after it; each then moved to a working moment."""
         times: dict[str, datetime] = {}
         for limit, deadline in (("accept", due.accept_by), ("answer", due.answer_by)):
-            times[f"{limit}_75"] = start + (deadline - start) * self.reminder_share
+            times[f"{limit}_75"] = self._share_point(calendar, start, deadline)
             times[f"{limit}_due"] = deadline
             times[f"{limit}_head"] = calendar.add_working_days(
                 deadline, self.head_after_working_days
@@ -109,4 +129,31 @@ class SlaPolicy:
             times[f"{limit}_office"] = calendar.add_working_days(
                 deadline, self.office_after_working_days
             )
-        return {kind: self.waking(calendar, at) for kind, at in times.items()}
+        return {kind: self.working_moment(calendar, at) for kind, at in times.items()}
+
+    def _share_point(
+        self, calendar: WorkingCalendar, start: datetime, deadline: datetime
+    ) -> datetime:
+        working = calendar.working_time(start, deadline)
+        if not working:  # e.g. an urgent two-hour limit on a holiday: nothing before it
+            return deadline
+        return calendar.add_working_time(start, working * self.reminder_share)
+
+    def survey_times(self, calendar: WorkingCalendar, resolved: datetime) -> SurveyTimes:
+        """The resident's side after 办结. The rating reminder and the closing follow the
+        resident's own clock (24 hours, 7 days, holidays included: a resident has time on a
+        holiday), only inside reminder hours. The 4-week recheck is a 回访 by the office, so
+        it is asked at a working moment, like the office would telephone."""
+        recheck = self.working_moment(calendar, resolved + timedelta(days=self.recheck_after_days))
+        return SurveyTimes(
+            rating_remind_at=self.waking(
+                calendar, resolved + timedelta(hours=self.rating_reminder_hours)
+            ),
+            rating_expires_at=self.waking(
+                calendar, resolved + timedelta(days=self.rating_expires_days)
+            ),
+            recheck_at=recheck,
+            recheck_expires_at=self.waking(
+                calendar, recheck + timedelta(days=self.recheck_expires_days)
+            ),
+        )
