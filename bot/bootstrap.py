@@ -84,8 +84,10 @@ def build_app(
         directory = CountyDirectory.load(session)
         county = session.get(County, directory.county_code)
         policy = SlaPolicy.from_overrides(county.sla if county else None)
+        county_calendar = county.calendar if county else None
     zone = ZoneInfo(settings.tz)
-    casework = Casework(clock, WorkingCalendar(zone), policy, directory.county_code)
+    calendar = WorkingCalendar.from_county(zone, county_calendar)
+    casework = Casework(clock, calendar, policy, directory.county_code)
     services = Services(casework, directory, LiveClassifier(model_file, directory.gazetteer))
     dispatcher = Dispatcher(sessions, services, clock)
     jobs = build_jobs(sessions, services, clock)

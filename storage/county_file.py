@@ -8,8 +8,10 @@ line, the key and the codes involved.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "stations": (("code", "name", "township", "kind"), ("topics",)),
     "grids": (("code", "name", "station"), ("places", "polygon")),
     "deputies": (("code", "name", "level"), ("stations", "grids", "expertise", "head_of")),
-    "departments": (("code", "name"), ("categories",)),
+    "departments": (("code", "name"), ("categories", "contact")),
     "office": (("name",), ()),
 }
 _LISTS = ("townships", "stations", "grids", "deputies", "departments")
@@ -61,6 +63,7 @@ class CountyData:
     county: Entry | None = None
     office: Entry | None = None
     sla: dict[str, Any] | None = None
+    calendar: dict[str, list[str]] | None = None  # {holidays: [ISO…], workdays: [ISO…]}
     sections: dict[str, list[Entry]] = field(default_factory=dict)
 
     def entries(self, section: str) -> list[Entry]:
@@ -133,8 +136,11 @@ def load_county_file(
         if section == "sla":
             data.sla = _sla(value_node, line, check_sla, errors)
             continue
+        if section == "calendar":
+            data.calendar = _calendar(value_node, line, errors)
+            continue
         if section not in _SCHEMA:
-            hint = _suggest(section, [*_SCHEMA, "sla"])
+            hint = _suggest(section, [*_SCHEMA, "sla", "calendar"])
             errors.append(f"第{line}行：未知字段“{section}”{hint}")
             continue
         if section in _LISTS:
@@ -179,6 +185,68 @@ def _sla(
             errors.append(f"第{line}行：sla 设置有误：{error}")
             return None
     return values
+
+
+_CALENDAR_KEYS = ("holidays", "workdays")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _calendar(node: yaml.Node, line: int, errors: list[str]) -> dict[str, list[str]] | None:
+    """``calendar: {holidays: [YYYY-MM-DD…], workdays: […]}``: the county's own dates,
+    which override chinese-calendar (a year it does not know yet, or a local change)."""
+    example = "如 {holidays: [2027-01-01], workdays: [2027-02-07]}"
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(f"第{line}行：calendar 应为“键: 值”的映射，{example}。")
+        return None
+    found: dict[str, list[str]] = {key: [] for key in _CALENDAR_KEYS}
+    where: dict[str, tuple[str, int]] = {}  # date → (list, line)
+    ok = True
+    for key_node, value_node in node.value:
+        key, key_line = key_node.value, key_node.start_mark.line + 1
+        if key not in _CALENDAR_KEYS:
+            hint = _suggest(key, _CALENDAR_KEYS)
+            errors.append(f"第{key_line}行：calendar 中有未知字段“{key}”{hint}")
+            ok = False
+            continue
+        if isinstance(value_node, yaml.ScalarNode) and value_node.value in ("", "~", "null"):
+            continue  # an empty list written as nothing
+        if not isinstance(value_node, yaml.SequenceNode):
+            errors.append(f"第{key_line}行：calendar 的“{key}”应为日期列表，{example}。")
+            ok = False
+            continue
+        for item in value_node.value:
+            item_line = item.start_mark.line + 1
+            text = item.value if isinstance(item, yaml.ScalarNode) else ""
+            day = _iso_date(text)
+            if day is None:
+                shown = text or "（非日期）"
+                errors.append(
+                    f"第{item_line}行：calendar 的“{key}”中“{shown}”不是有效日期"
+                    "（应为 YYYY-MM-DD）。"
+                )
+                ok = False
+                continue
+            if day in where and where[day][0] != key:
+                other, other_line = where[day]
+                errors.append(
+                    f"第{item_line}行：{day} 同时列在 {other}（第{other_line}行）和 {key} 中，"
+                    "一天只能是放假日或调休上班日之一。"
+                )
+                ok = False
+                continue
+            if day not in where:
+                where[day] = (key, item_line)
+                found[key].append(day)
+    return {key: sorted(days) for key, days in found.items()} if ok else None
+
+
+def _iso_date(text: str) -> str | None:
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:  # 2027-02-30
+        return None
 
 
 def _as_list(entry: Entry, key: str, errors: list[str], what: str) -> list[Any]:
@@ -251,7 +319,15 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
                 ref(entry, who, section, code, key)
         cats(entry, who, "expertise")
     for entry in data.entries("departments"):
-        cats(entry, f"部门 {entry.values.get('code')}", "categories")
+        who = f"部门 {entry.values.get('code')}"
+        cats(entry, who, "categories")
+        contact = entry.values.get("contact")
+        if contact is not None and str(contact) not in ("office", *codes["deputies"]):
+            hint = _suggest(str(contact), [*codes["deputies"], "office"])
+            errors.append(
+                f"第{entry.line}行：{who} 的“contact”应为 office 或代表代码，"
+                f"但未定义代表 {contact}{hint}。"
+            )
 
 
 def _valid_ring(polygon: Any) -> bool:
@@ -291,7 +367,10 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     assert data.county is not None
     county = data.county.values
     office = data.office.values["name"] if data.office else "人大常委会代表工委"
-    upsert(County, str(county["code"]), name=county["name"], office_name=office, sla=data.sla)
+    upsert(
+        County, str(county["code"]), name=county["name"], office_name=office, sla=data.sla,
+        calendar=data.calendar,
+    )  # fmt: skip
     for e in data.entries("townships"):
         upsert(Township, str(e.values["code"]), name=e.values["name"])
     session.flush()
@@ -311,8 +390,9 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     for e in data.entries("departments"):
         v = e.values
         upsert(
-            Department, str(v["code"]), name=v["name"], categories=list(v.get("categories") or [])
-        )
+            Department, str(v["code"]), name=v["name"], categories=list(v.get("categories") or []),
+            contact=str(v["contact"]) if v.get("contact") is not None else None,
+        )  # fmt: skip
     session.flush()
     for e in data.entries("deputies"):
         v = e.values
@@ -375,13 +455,21 @@ def export_county(session: Session) -> dict[str, Any]:
         "stations": stations,
         "grids": grids,
         "deputies": deputies,
-        "departments": [
-            {"code": d.code, "name": d.name, "categories": list(d.categories)}
-            for d in by_code(Department)
-        ],
+        "departments": [_department_entry(d) for d in by_code(Department)],
         "office": {"name": county.office_name},
         **({"sla": county.sla} if county.sla else {}),
+        **({"calendar": county.calendar} if county.calendar else {}),
     }
+
+
+def _department_entry(department: Department) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "code": department.code, "name": department.name,
+        "categories": list(department.categories),
+    }  # fmt: skip
+    if department.contact:
+        entry["contact"] = department.contact
+    return entry
 
 
 def dump_county_yaml(data: dict[str, Any]) -> str:
@@ -401,4 +489,7 @@ def dump_county_yaml(data: dict[str, Any]) -> str:
     lines.append(f"office: {flow(data['office'])}")
     if data.get("sla"):
         lines.append(f"sla: {flow(data['sla'])}")
+    if data.get("calendar"):
+        lines.append("calendar:")
+        lines.extend(f"  {key}: {flow(days)}" for key, days in data["calendar"].items())
     return "\n".join(lines) + "\n"

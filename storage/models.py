@@ -91,6 +91,8 @@ class County(Base):
     name: Mapped[str] = mapped_column(String(100))
     office_name: Mapped[str] = mapped_column(String(100), default="县人大常委会代表工委")
     sla: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # overrides of SlaPolicy
+    # The county's own holiday dates, over chinese-calendar's: {holidays: [ISO…], workdays: […]}
+    calendar: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class Township(Base):
@@ -179,6 +181,8 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     categories: Mapped[list[Any]] = mapped_column(default=list)
+    # Who relays reminders about transferred cases: a deputy code, or None/"office".
+    contact: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 # --- people and chats -------------------------------------------------------------------
