@@ -4,6 +4,8 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
 - ``sweep`` every minute: idle dialogs, reminders and escalations, surveys.
 - ``lookback`` on the 1st of each month at 09:00: cases open over 60 days, to the office.
 - ``duty`` on the 1st of each month at 09:00: the duty reminder to every deputy.
+- ``calendar`` every day at 09:00: tells the office once a year when a year's holiday
+  schedule is unknown (from 1 December for the next year).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from casework.calendar_notice import calendar_notice
 from casework.clock import Clock
 from casework.outbox import post
 from casework.sweeps import (
@@ -19,16 +22,16 @@ from casework.sweeps import (
     expire_dialogs,
     fire_alarms,
     lookback,
-    next_alarm,
+    next_alarm_firing,
     next_dialog_expiry,
-    next_survey_step,
+    next_survey_firing,
     run_surveys,
 )
 from handlers.notifications import render
 from handlers.turn import Services
 from storage.db import SessionFactory, transaction
 
-__all__ = ["Job", "build_jobs", "next_month_start"]
+__all__ = ["Job", "build_jobs", "next_day_at", "next_month_start"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ def next_month_start(after: datetime, zone, at: time = time(9, 0)) -> datetime:
     return candidate.astimezone(after.tzinfo)
 
 
+def next_day_at(after: datetime, zone, at: time = time(9, 0)) -> datetime:
+    """The first ``at`` (local) strictly after ``after``."""
+    local = after.astimezone(zone)
+    candidate = datetime.combine(local.date(), at, tzinfo=zone)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
+    return candidate.astimezone(after.tzinfo)
+
+
 def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> list[Job]:
     cw = services.casework
     zone = cw.calendar.zone
@@ -64,7 +76,7 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def deliver(session, events) -> int:
         now = clock.now()
         for event in events:
-            for message in render(event, zone, office):
+            for message in render(event, zone, office, now=now):
                 post(session, now, message)
         return len(events)
 
@@ -78,7 +90,12 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
 
     def sweep_due() -> datetime | None:
         with transaction(sessions) as session:
-            times = [next_dialog_expiry(session), next_alarm(session), next_survey_step(session)]
+            now = clock.now()
+            times = [
+                next_dialog_expiry(session),
+                next_alarm_firing(cw, session, now),
+                next_survey_firing(cw, session, now),
+            ]
         return min((t for t in times if t is not None), default=None)
 
     def period() -> str:
@@ -95,9 +112,17 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def first_of_month(after: datetime) -> datetime:
         return next_month_start(after, zone)
 
+    def yearly_calendar() -> int:
+        with transaction(sessions) as session:
+            return deliver(session, calendar_notice(cw, session, clock.now()))
+
+    def next_morning(after: datetime) -> datetime:
+        return next_day_at(after, zone)
+
     monthly = {"day": 1, "hour": 9, "minute": 0}
     return [
         Job("sweep", sweep, interval=timedelta(minutes=1), next_due=sweep_due),
         Job("lookback", monthly_lookback, cron=monthly, next_fire=first_of_month),
         Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
+        Job("calendar", yearly_calendar, cron={"hour": 9, "minute": 0}, next_fire=next_morning),
     ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from storage.models import Case, Department, Deputy
 
 __all__ = [
+    "CalendarUnknown",
     "CaseAccepted",
     "CaseAssigned",
     "CaseCancelled",
@@ -101,6 +102,7 @@ class ReminderDue:
     case: Case
     limit: str  # accept | answer
     step: str  # 75 | due
+    overdue: bool = False  # sent well after the limit (quiet hours, holiday, outage)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ class CaseEscalated:
     limit: str  # accept | answer
     level: str  # head | office
     heads: tuple[Deputy, ...]  # who is told (empty: the office)
+    days: int = 0  # working days past the limit
+    tell_deputy: bool = True  # False when a later step of the same batch tells them
+    tell_resident: bool = False  # the first time this supervisor is brought in this round
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,14 @@ class LookbackListed:
 
 
 @dataclass(frozen=True)
+class CalendarUnknown:
+    """Next year's (or this year's) holiday schedule is known neither to ``chinese-calendar``
+    nor to the county file: working days fall back to Monday–Friday."""
+
+    year: int
+
+
+@dataclass(frozen=True)
 class DutyReminded:
     """The monthly duty reminder to one deputy (接待选民、报送社情民意)."""
 
@@ -180,4 +193,5 @@ Event = (
     | CaseReopened
     | LookbackListed
     | DutyReminded
+    | CalendarUnknown
 )

@@ -12,17 +12,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casework.alarms import Claimed, interpret
 from casework.cases import Casework
 from casework.events import (
-    CaseEscalated,
     DialogExpired,
     DutyReminded,
     Event,
     LookbackListed,
-    ReminderDue,
     SurveyAsked,
 )
-from casework.feedback import close, reopen, station_heads
+from casework.feedback import close, reopen
 from casework.routing import OPEN_STATUSES
 from storage.models import Case, CaseAlarm, ChatIdentity, Deputy, DialogState, JobRun, Survey
 
@@ -33,7 +32,9 @@ __all__ = [
     "fire_alarms",
     "lookback",
     "next_alarm",
+    "next_alarm_firing",
     "next_dialog_expiry",
+    "next_survey_firing",
     "next_survey_step",
     "run_surveys",
 ]
@@ -88,58 +89,50 @@ def _reopen_without_reason(
 
 # --- time limits ------------------------------------------------------------------------
 
-_NOT_ACCEPTED = ("assigned", "reopened", "submitted")
-_NOT_ANSWERED = ("submitted", "assigned", "accepted", "transferred", "reopened")
-
-
-def _relevant(case: Case, alarm_round: int, kind: str) -> bool:
-    if case.round != alarm_round:
-        return False
-    limit = kind.split("_")[0]
-    if limit == "accept":
-        return case.status in _NOT_ACCEPTED
-    return case.status in _NOT_ANSWERED and case.answered_at is None
-
 
 def next_alarm(session: Session) -> datetime | None:
     return session.scalar(select(func.min(CaseAlarm.due_at)).where(CaseAlarm.status == "pending"))
 
 
+def next_alarm_firing(cw: Casework, session: Session, now: datetime) -> datetime | None:
+    """When a sweep will next have alarms to fire: the earliest pending one, but not before
+    the next working moment (what fell due overnight or on a holiday waits for it)."""
+    due = next_alarm(session)
+    return None if due is None else _reminder_time(cw, max(due, now))
+
+
+def _reminder_time(cw: Casework, instant: datetime) -> datetime:
+    return cw.sla.working_moment(cw.calendar, instant)
+
+
+def _is_reminder_time(cw: Casework, now: datetime) -> bool:
+    return cw.sla.is_working_moment(cw.calendar, now)
+
+
 def fire_alarms(cw: Casework, session: Session, now: datetime) -> list[Event]:
-    """Reminders and escalations that are due; each alarm fires once, across workers."""
+    """Reminders and escalations that are due; each alarm fires once, across workers.
+
+    Only at a working moment (a working day, inside reminder hours): after a night, a
+    holiday or a worker's outage, what is overdue waits for 08:00 like the rest. What the
+    claimed alarms mean (one message per limit with its current state) is in
+    ``casework.alarms``."""
+    if not _is_reminder_time(cw, now):
+        return []
     claimed = session.execute(
         update(CaseAlarm)
         .where(CaseAlarm.status == "pending", CaseAlarm.due_at <= now)
         .values(status="fired", fired_at=now)
         .returning(CaseAlarm.id, CaseAlarm.case_id, CaseAlarm.round, CaseAlarm.kind)
     ).all()
-    events: list[Event] = []
-    for alarm_id, case_id, alarm_round, kind in sorted(claimed, key=lambda r: r[0]):
-        case = session.get(Case, case_id)
-        assert case is not None
-        if not _relevant(case, alarm_round, kind):
-            session.execute(
-                update(CaseAlarm).where(CaseAlarm.id == alarm_id).values(status="dropped")
-            )
-            continue
-        limit, step = kind.split("_")
-        label = "签收" if limit == "accept" else "答复"
-        if step in ("75", "due"):
-            note = f"{label}时限{'将到' if step == '75' else '已到'}，提醒代表"
-            cw.record(case, now, "reminded", "system", note)
-            events.append(ReminderDue(case, limit, step))
-        elif step == "head":
-            heads = station_heads(session, case)
-            names = "、".join(h.name for h in heads) or "代表工委"
-            cw.record(
-                case, now, "escalated_head" if heads else "escalated_office", "system",
-                f"超过{label}时限1个工作日，报{names}督办",
-            )  # fmt: skip
-            events.append(CaseEscalated(case, limit, "head", heads))
-        else:
-            cw.record(case, now, "escalated_office", "system", f"超过{label}时限5个工作日，通报")
-            events.append(CaseEscalated(case, limit, "office", ()))
-    return events
+    outcome = interpret(cw, session, now, [Claimed(*row) for row in claimed])
+    _mark_alarms(session, outcome.dropped, "dropped")
+    _mark_alarms(session, outcome.superseded, "superseded")
+    return outcome.events
+
+
+def _mark_alarms(session: Session, ids: list[int], status: str) -> None:
+    if ids:
+        session.execute(update(CaseAlarm).where(CaseAlarm.id.in_(ids)).values(status=status))
 
 
 # --- feedback ---------------------------------------------------------------------------
@@ -154,8 +147,17 @@ def next_survey_step(session: Session) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
+def next_survey_firing(cw: Casework, session: Session, now: datetime) -> datetime | None:
+    """When a sweep will next have survey work: not before reminder hours."""
+    due = next_survey_step(session)
+    return None if due is None else cw.sla.waking(cw.calendar, max(due, now))
+
+
 def run_surveys(cw: Casework, session: Session, now: datetime) -> list[Event]:
-    """Ask the 4-week rechecks, remind once after 24 h, close what expired."""
+    """Ask the 4-week rechecks, remind once after 24 h, close what expired; residents hear
+    nothing between 21:00 and 08:00, even after a worker's outage."""
+    if cw.sla.waking(cw.calendar, now) != now:
+        return []
     events: list[Event] = []
     asked = (
         session.execute(

@@ -111,7 +111,8 @@ def my_cases(turn: Turn) -> None:
 def show(turn: Turn, ticket: str) -> None:
     case = _case(turn, ticket)
     zone = turn.services.casework.calendar.zone
-    turn.reply(case_card(case, zone, for_deputy=True), deputy_choices(case.ticket, case.status))
+    card = case_card(case, zone, for_deputy=True, now=turn.now)
+    turn.reply(card, deputy_choices(case.ticket, case.status))
 
 
 def _on_action(turn: Turn, verb: str, args: list[str]) -> None:

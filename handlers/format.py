@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from casework.lifecycle import STATUS_LABELS, Status
+from casework.lifecycle import STATUS_LABELS, TRANSITIONS, Action, Status
 from handlers import actions
 from storage.models import Case
 
@@ -14,6 +14,7 @@ __all__ = [
     "case_line",
     "deputy_choices",
     "local_time",
+    "passed",
     "resident_of",
     "short",
 ]
@@ -26,6 +27,15 @@ def local_time(instant: datetime | None, zone: ZoneInfo) -> str:
         return "—"
     t = instant.astimezone(zone)
     return f"{t.month}月{t.day}日（周{_WEEKDAYS[t.weekday()]}）{t:%H:%M}"
+
+
+def passed(due: datetime | None, now: datetime | None) -> bool:
+    """Whether the limit ``due`` is already over at ``now`` (unknown ``now``: not said)."""
+    return due is not None and now is not None and due < now
+
+
+def _limit_line(label: str, due: datetime | None, zone: ZoneInfo, now: datetime | None) -> str:
+    return f"{label}：{local_time(due, zone)}" + ("（已逾期）" if passed(due, now) else "")
 
 
 def short(text: str, limit: int = 30) -> str:
@@ -45,7 +55,8 @@ def case_line(case: Case) -> str:
     return f"{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}"
 
 
-def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool) -> str:
+def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool, now: datetime | None = None) -> str:
+    """The case as a card; with ``now``, a limit already over is marked 已逾期."""
     lines = [
         f"工单号：{case.ticket}",
         f"状态：{STATUS_LABELS[Status(case.status)]}",
@@ -60,9 +71,9 @@ def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool) -> str:
     if case.department is not None:
         lines.append(f"转办部门：{case.department.name}")
     if for_deputy and case.status in (Status.ASSIGNED, Status.REOPENED):
-        lines.append(f"签收时限：{local_time(case.accept_due_at, zone)}")
+        lines.append(_limit_line("签收时限", case.accept_due_at, zone, now))
     if case.status not in (Status.RESOLVED, Status.RATED, Status.CLOSED, Status.CANCELLED):
-        lines.append(f"答复时限：{local_time(case.answer_due_at, zone)}")
+        lines.append(_limit_line("答复时限", case.answer_due_at, zone, now))
     if case.resolution:
         lines.append(f"办理结果：{case.resolution}")
     return "\n".join(lines)
@@ -73,12 +84,20 @@ def resident_of(case: Case) -> str:
     return f"identity:{case.origin_identity_id}"
 
 
+_DEPUTY_STEPS = (
+    (Action.ACCEPT, "受理", "accept"),
+    (Action.ANSWER, "回复居民", "reply"),
+    (Action.TRANSFER, "转办部门", "transfer"),
+    (Action.RESOLVE, "办结", "resolve"),
+)
+
+
 def deputy_choices(ticket: str, status: str) -> list[tuple[str, str]]:
-    """The next steps a deputy can take on a case, as buttons (typed forms in the help)."""
-    if status in ("assigned", "reopened"):
-        return [("受理", actions.encode("accept", ticket))]
+    """The next steps a deputy can take on a case, as buttons (typed forms in the help):
+    only what the lifecycle table allows from ``status`` (none once resolved)."""
+    allowed = {action for (source, action) in TRANSITIONS if source == status}
     return [
-        ("回复居民", actions.encode("reply", ticket)),
-        ("转办部门", actions.encode("transfer", ticket)),
-        ("办结", actions.encode("resolve", ticket)),
+        (label, actions.encode(verb, ticket))
+        for action, label, verb in _DEPUTY_STEPS
+        if action in allowed
     ]

@@ -7,12 +7,22 @@ escalations are in ``handlers.reminders``, the rating and recheck in ``handlers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from casework import events as ev
+from casework.limits import department_contact
 from casework.outbox import Message
 from handlers import actions
-from handlers.format import case_card, case_line, deputy_choices, local_time, resident_of, short
+from handlers.format import (
+    case_card,
+    case_line,
+    deputy_choices,
+    local_time,
+    passed,
+    resident_of,
+    short,
+)
 from handlers.reminders import limits_messages
 from handlers.surveys import survey_messages
 from storage.models import Case
@@ -29,7 +39,26 @@ def _station_of(case: Case) -> str:
     return case.station.name if case.station is not None else ""
 
 
-def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
+def _answer_promise(case: Case, zone: ZoneInfo, now: datetime | None) -> str:
+    """What the resident is promised; a limit already over is said as overdue."""
+    due = local_time(case.answer_due_at, zone)
+    if passed(case.answer_due_at, now):
+        return f"答复时限为{due}，现已逾期，将督促代表尽快答复您。"
+    return f"将于{due}前答复您。"
+
+
+def _answer_by(case: Case, zone: ZoneInfo, now: datetime | None) -> str:
+    """What the deputy is asked; a limit already over is said as overdue."""
+    due = local_time(case.answer_due_at, zone)
+    if passed(case.answer_due_at, now):
+        return f"答复时限已于{due}到期（已逾期），请尽快答复居民。"
+    return f"请于{due}前答复居民。"
+
+
+def render(
+    event: ev.Event, zone: ZoneInfo, office_name: str, *, now: datetime | None = None
+) -> list[Message]:
+    """The messages ``event`` means; ``now`` lets due times already over read as overdue."""
     match event:
         case ev.CaseSubmitted():
             return []  # told together with the assignment or the office routing
@@ -38,14 +67,14 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                 resident_of(case),
                 f"您反映的问题已受理，工单号：{case.ticket}。\n"
                 f"已交办{_station_of(case)}{deputy.name}代表办理，"
-                f"将于{local_time(case.answer_due_at, zone)}前答复您。\n"
+                f"{_answer_promise(case, zone, now)}\n"
                 f"发送“查询 {case.ticket}”可随时查看进度。",
                 case_id=case.id,
             )
             deputy_msg = Message(
                 f"deputy:{deputy.code}",
                 "【新交办工单】\n"
-                + case_card(case, zone, for_deputy=True)
+                + case_card(case, zone, for_deputy=True, now=now)
                 + f"\n请在签收时限前回复“受理 {case.ticket}”或点击下方按钮。",
                 deputy_choices(case.ticket, case.status),
                 case.id,
@@ -63,7 +92,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                 Message(
                     "office",
                     f"【待交办】{reason}\n"
-                    + case_card(case, zone, for_deputy=True)
+                    + case_card(case, zone, for_deputy=True, now=now)
                     + f"\n请回复“交办 {case.ticket} 代表编号”指定代表。",
                     case_id=case.id,
                 ),
@@ -79,7 +108,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                     f"deputy:{deputy.code}",
                     f"已签收工单 {case.ticket}"
                     + ("（已超过签收时限，已记录）" if late else "")
-                    + f"。请于{local_time(case.answer_due_at, zone)}前答复居民。",
+                    + f"。{_answer_by(case, zone, now)}",
                     deputy_choices(case.ticket, case.status),
                     case.id,
                 ),
@@ -101,7 +130,7 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                 ),
             ]
         case ev.CaseTransferred(case=case, deputy=deputy, department=department):
-            return [
+            out = [
                 Message(
                     resident_of(case),
                     f"工单 {case.ticket}：{deputy.name}代表已将您的问题转交{department.name}办理，"
@@ -116,6 +145,20 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
                     case.id,
                 ),
             ]
+            # Whoever relays to the department (its contact deputy, else the office) gets
+            # the case, and later its reminders (handlers.reminders).
+            contact = department_contact(department)
+            if contact != f"deputy:{deputy.code}":
+                out.append(
+                    Message(
+                        contact,
+                        f"【转办】工单 {case.ticket} 已由{deputy.name}代表转{department.name}办理，"
+                        f"请转告{department.name}并跟进，结果由{deputy.name}代表答复居民。\n"
+                        + case_card(case, zone, for_deputy=True, now=now),
+                        case_id=case.id,
+                    )
+                )
+            return out
         case ev.CaseResolved(case=case, deputy=deputy, note=note):
             return [
                 Message(
@@ -184,8 +227,8 @@ def render(event: ev.Event, zone: ZoneInfo, office_name: str) -> list[Message]:
             ]
         case ev.SurveyAsked() | ev.CaseRated() | ev.CaseClosed() | ev.RecheckAnswered():
             return survey_messages(event)
-        case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated():
-            return limits_messages(event, zone, office_name)
+        case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated() | ev.CalendarUnknown():
+            return limits_messages(event, zone, office_name, now)
         case ev.LookbackListed(cases=cases, days=days):
             if not cases:
                 return [Message("office", f"【回头看】本月没有超过{days}天仍未办结的工单。")]

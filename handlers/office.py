@@ -29,7 +29,7 @@ def handle_office(turn: Turn, command: Command | None) -> None:
     match command.name:
         case "status" if command.ticket:
             case = casework.get(turn.session, command.ticket)
-            turn.reply(case_card(case, zone, for_deputy=True), case_id=case.id)
+            turn.reply(case_card(case, zone, for_deputy=True, now=turn.now), case_id=case.id)
         case "unassigned":
             cases = turn.session.scalars(
                 select(Case).where(Case.status == "submitted").order_by(Case.id)

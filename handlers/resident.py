@@ -37,7 +37,7 @@ def status(turn: Turn, command: Command) -> None:
     zone = turn.services.casework.calendar.zone
     if command.ticket:
         case = _my_case(turn, command.ticket)
-        turn.reply(case_card(case, zone, for_deputy=False), case_id=case.id)
+        turn.reply(case_card(case, zone, for_deputy=False, now=turn.now), case_id=case.id)
         return
     cases = turn.session.scalars(
         select(Case).where(Case.resident_id == turn.identity.resident_id).order_by(Case.id)

@@ -69,7 +69,7 @@ class Turn:
         zone = self.services.casework.calendar.zone
         office = self.services.directory.office_name
         for event in events:
-            self.out.extend(render(event, zone, office))
+            self.out.extend(render(event, zone, office, now=self.now))
 
     def go(self, state: str, **data: Any) -> None:
         """Move this chat's dialog to ``state`` (idle clears the data and the timeout)."""

@@ -84,7 +84,9 @@ async def test_deputy_uses_buttons_instead_of_commands(sim: Simulation):
     assert "县住房和城乡建设局" in transferred[0].text
     assert transferred[0].chat_id == "resident:bo"
 
-    prompt = await sim.say("deputy:D001", "3")  # 办结
+    # A transferred case offers only what the lifecycle allows: 回复居民, 办结.
+    assert transferred[1].choices == ("回复居民", "办结")
+    prompt = await sim.say("deputy:D001", "2")  # 办结
     assert "请输入办理结果说明" in prompt[0].text
     done = await sim.say("deputy:D001", "住建局已更换灯具")
     assert any("住建局已更换灯具" in s.text and s.chat_id == "resident:bo" for s in done)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.simulator import Simulation
 from casework.clock import ManualClock
 from storage.db import transaction
-from storage.models import Case, OutboxMessage
+from storage.models import Case, CaseAlarm, CaseEvent, OutboxMessage
 from tests.conftest import make_app
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,11 +63,16 @@ async def test_an_untouched_case_climbs_reminder_head_office_across_national_day
 
     sent = await sim.advance("30d")
     assert alerts(sent) == [
-        ("10-06 10:00", "deputy:D002", "【提醒】"),  # 75% of the acceptance window
+        # 75% of the acceptance window in working time: of its 24 working hours (14 on
+        # 30 September, 10 on 8 October) 18 have passed at 04:00 on 8 October; the
+        # reminder waits for 08:00. Nothing falls in the holiday (it fell on 6 October when
+        # measured in calendar time).
+        ("10-08 08:00", "deputy:D002", "【提醒】"),
         ("10-08 10:00", "deputy:D002", "【提醒】"),  # the acceptance limit
         ("10-09 10:00", "deputy:D001", "【督办】"),  # +1 working day: the station head
         ("10-14 10:00", "office", "【通报】"),  # +5 working days (9, 10 Sat, 12, 13, 14)
-        ("10-15 10:00", "deputy:D002", "【提醒】"),  # 75% of the answer window
+        # 75% of the answer window's 240 working hours: 22:00 on 15 October → 08:00 on 16th.
+        ("10-16 08:00", "deputy:D002", "【提醒】"),
         ("10-20 10:00", "deputy:D002", "【提醒】"),  # the answer limit
         ("10-21 10:00", "deputy:D001", "【督办】"),
         ("10-27 10:00", "office", "【通报】"),
@@ -112,27 +117,47 @@ async def test_no_reminder_is_sent_between_21_00_and_08_00(sqlite_url: str, tmp_
 
 
 async def test_two_workers_send_each_reminder_once(db_url: str, tmp_path: Path):
+    """Two schedulers on one database, every step of both limits of 12 untouched cases:
+    each alarm fires once, and no chat gets a row that repeats an earlier row's case and
+    text. (The "360 repeated rows" of issue 11 were not double sends: the deputy who heads
+    the station was told the identical "已超过…时限，已报代表工委督办" at the head step and
+    again at the office step of each limit.)"""
     clock = ManualClock(at("2026-11-23T09:00"))
     first = make_app(db_url, tmp_path, clock)
     second = make_app(db_url, tmp_path, clock)
     sim = Simulation.attach(first, clock)
     for i in range(12):
-        await sim.say(f"resident:r{i}", f"东岭村{i}号路灯坏了")
+        # Lamps go to 莫小兰 (D001), who heads the station; canals to 黎建国 (D002).
+        text = f"东岭村{i}号路灯坏了" if i % 2 else f"东岭村{i}组的水渠堵了，农田灌溉不了"
+        await sim.say(f"resident:r{i}", text)
         await sim.say(f"resident:r{i}", "确认提交")
-    clock.set(at("2026-11-26T10:00"))  # every acceptance reminder and the head are due
     sweeps = [next(j for j in app.jobs if j.name == "sweep").run for app in (first, second)]
-    for _ in range(3):  # run both workers' sweeps at the same moment, several times
-        await asyncio.gather(*(asyncio.to_thread(run) for run in sweeps))
     with transaction(first.sessions) as session:
-        texts = session.scalars(
-            select(OutboxMessage.text).where(OutboxMessage.text.like("【%"))
+        instants = sorted(set(session.scalars(select(CaseAlarm.due_at))))
+    for instant in instants:  # each alarm at its own time, both workers at the same moment
+        clock.set(instant)
+        for _ in range(2):
+            await asyncio.gather(*(asyncio.to_thread(run) for run in sweeps))
+    with transaction(first.sessions) as session:
+        statuses = session.scalars(select(CaseAlarm.status)).all()
+        ledger = [e.kind for e in session.scalars(select(CaseEvent))]
+        rows = session.execute(
+            select(OutboxMessage.recipient, OutboxMessage.case_id, OutboxMessage.text).order_by(
+                OutboxMessage.id
+            )
         ).all()
-    reminders = [t for t in texts if t.startswith("【提醒】")]
-    escalations = [t for t in texts if t.startswith("【通报】")]
-    # Per case: the 75% and the limit reminders of acceptance; one working day late, the
-    # office (莫小兰 heads the station herself, so she is not asked to supervise herself).
-    assert (len(reminders), len(escalations)) == (12 * 2, 12)
-    assert len(set(texts)) == len(texts)  # nothing twice
+    assert statuses == ["fired"] * 12 * 8
+    assert ledger.count("reminded") == 12 * 4
+    assert ledger.count("escalated_head") + ledger.count("escalated_office") == 12 * 4
+    assert len(set(rows)) == len(rows)  # no row repeats another's recipient, case and text
+    office = "阳朔县人大常委会代表工作委员会"
+    told = [t for r, _, t in rows if r == "deputy:D001" and "工单 YS-2026-000002 已超过" in t]
+    assert [t.removeprefix("工单 YS-2026-000002 已超过") for t in told] == [
+        f"签收时限1个工作日，已报{office}督办，请尽快办理。",
+        f"签收时限5个工作日，{office}已通报，请尽快办理。",
+        f"答复时限1个工作日，已报{office}督办，请尽快办理。",
+        f"答复时限5个工作日，{office}已通报，请尽快办理。",
+    ]
     first.engine.dispose()
     second.engine.dispose()
 
@@ -161,8 +186,11 @@ async def test_a_county_sets_its_own_limits_and_reminder_hours(tmp_path: Path):
         assert case.answer_due_at == at("2026-11-30T09:00")  # 5 working days
     sent = await sim.advance("3d")
     # 75% of the acceptance window is Tuesday 21:00 and the limit Wednesday 09:00: both
-    # wait for the county's reminder hours, which start at 09:30.
-    assert alerts(sent)[:2] == [("11-25 09:30", "deputy:D001", "【提醒】")] * 2
+    # wait for the county's reminder hours, which start at 09:30, and then say where things
+    # stand in one message: the limit has passed.
+    reminders = [s for s in sent if s.text.startswith("【提醒】")]
+    assert alerts(reminders) == [("11-25 09:30", "deputy:D001", "【提醒】")]
+    assert "已超过签收时限（11月25日（周三）09:00到期）" in reminders[0].text
     app.engine.dispose()
 
 
