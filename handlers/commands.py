@@ -17,6 +17,9 @@ _WORDS = {
     "取消": "cancel", "/cancel": "cancel",
     "撤销": "withdraw", "/withdraw": "withdraw",
     "交办": "assign", "/assign": "assign",
+    "答复建议": "answer_suggestion",
+    "转为工单": "adopt_suggestion",
+    "隐藏建议": "hide_suggestion",
 }  # fmt: skip
 _BARE = {
     "我的工单": "mycases", "/mycases": "mycases",
@@ -24,6 +27,8 @@ _BARE = {
     "取消": "cancel", "/cancel": "cancel",
     "帮助": "help", "/help": "help",
     "待交办": "unassigned", "/unassigned": "unassigned",
+    "建议列表": "suggestion_list",
+    "我的建议": "my_suggestions",
 }  # fmt: skip
 TICKET = re.compile(r"[A-Za-z]{1,8}-\d{4}-\d{6}")
 _WITH_TICKET = re.compile(r"^(\S+?)\s*([A-Za-z]{1,8}-\d{4}-\d{6})(?:\s+(.*))?$", re.S)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from casework.clock import Clock
 from casework.errors import Refused
+from casework.hometown_groups import member_identity
 from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
 from casework.outbox import Message, dialog_state, post
 from handlers.commands import parse_command
@@ -24,6 +25,7 @@ from handlers.incoming import MAX_TEXT_LENGTH, Incoming
 from handlers.intake import start
 from handlers.office import handle_office
 from handlers.resident import handle_resident
+from handlers.suggestions import handle_suggestions, wants_suggestions
 from handlers.turn import Services, Turn
 from storage.db import SessionFactory, transaction
 from storage.models import DialogState, InboundMessage
@@ -56,6 +58,8 @@ class Dispatcher:
             identity = identity_for(
                 session, incoming.channel, incoming.user_id, now, incoming.display_name
             )
+            if identity.group_only:  # first seen in a group; now the bot can write to it
+                identity.group_only = False
             state = dialog_state(session, now, incoming.channel, incoming.chat_id)
             turn = Turn(session, self.services, incoming, identity, state, now)
             if oversized:
@@ -71,7 +75,7 @@ class Dispatcher:
             return Outcome(handled=True, replies=len(turn.out))
 
     def _group(self, session: Session, incoming: Incoming, now: datetime) -> Outcome:
-        identity = identity_for(
+        identity = member_identity(
             session, incoming.channel, incoming.user_id, now, incoming.display_name
         )
         state = dialog_state(session, now, incoming.channel, incoming.chat_id)
@@ -135,6 +139,8 @@ class Dispatcher:
                     accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
                 elif payload is not None and role == "resident":
                     start(turn, payload)
+                elif wants_suggestions(turn, command):
+                    handle_suggestions(turn, command)
                 elif role == "deputy":
                     handle_deputy(turn, command)
                 elif role == "office":

@@ -52,7 +52,8 @@ def place_of(case: Case) -> str:
 
 def case_line(case: Case) -> str:
     label = STATUS_LABELS[Status(case.status)]
-    return f"{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}"
+    metoo = f"｜我也遇到{len(case.followers)}人" if case.followers else ""
+    return f"{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}{metoo}"
 
 
 def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool, now: datetime | None = None) -> str:
@@ -76,6 +77,8 @@ def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool, now: datetime | N
         lines.append(_limit_line("答复时限", case.answer_due_at, zone, now))
     if case.resolution:
         lines.append(f"办理结果：{case.resolution}")
+    if case.followers:
+        lines.append(f"我也遇到：另有{len(case.followers)}位居民反映同一问题")
     return "\n".join(lines)
 
 

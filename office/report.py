@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from casework.figures import Figures, cases_of_month, figures, grouped
 from casework.lifecycle import STATUS_LABELS, Status
+from office.suggestion_report import add_figures_sheet, figures_section
 from storage.models import Case
 
 __all__ = ["GROUPINGS", "write_text", "write_xlsx"]
@@ -52,6 +53,7 @@ def write_text(session: Session, month: str, zone: ZoneInfo) -> str:
     for title, rows in _tables(cases).items():
         lines += ["", f"【{title}】", "\t".join(("", *COLUMNS))]
         lines += ["\t".join(str(v) for v in row) for row in rows]
+    lines += ["", *figures_section(session, month, zone)]  # hometown suggestions
     return "\n".join(lines)
 
 
@@ -101,5 +103,6 @@ def write_xlsx(session: Session, month: str, zone: ZoneInfo, path: Path) -> int:
         "ABCDEFGHIJKLMNO", (16, 17, 12, 6, 12, 22, 10, 16, 10, 17, 17, 6, 6, 40, 30), strict=True
     ):
         ledger.column_dimensions[column].width = width
+    add_figures_sheet(book, session, month, zone)  # hometown suggestions
     book.save(path)
     return len(cases)
