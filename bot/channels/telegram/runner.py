@@ -5,6 +5,7 @@ by its update_id, and a pressed button is answered so the client stops its spinn
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from typing import Any, Protocol
 
 from bot.channels.telegram.updates import migration_of, update_to_incoming
 from handlers.dispatcher import Dispatcher
+from handlers.groups import is_bind_attempt
+from handlers.incoming import Incoming
 
 __all__ = ["TelegramBackend", "TelegramReceiver"]
 
@@ -22,6 +25,8 @@ class TelegramBackend(Protocol):
     async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]: ...
 
     async def answer_button(self, callback_query_id: str, text: str | None = None) -> None: ...
+
+    async def chat_member_status(self, chat_id: str, user_id: str) -> str: ...
 
 
 class TelegramReceiver:
@@ -43,6 +48,8 @@ class TelegramReceiver:
             return True
         incoming = update_to_incoming(update)
         handled = False
+        if incoming is not None and is_bind_attempt(incoming):
+            incoming = await self._with_admin_flag(incoming)
         if incoming is not None:
             outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
             handled = outcome.handled
@@ -53,6 +60,18 @@ class TelegramReceiver:
             except Exception as error:  # an expired query id is harmless
                 log.info("answerCallbackQuery failed: %s", error)
         return handled
+
+    async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
+        """Only a group's creator or administrators may bind it: ask Telegram
+        (getChatMember) who the sender is there. A failed lookup is "not an admin", so
+        the binding is refused with how-to, never applied by mistake."""
+        try:
+            status = await self.backend.chat_member_status(incoming.chat_id, incoming.user_id)
+        except Exception as error:
+            log.warning("getChatMember failed for a bind attempt: %s", error)
+            status = ""
+        admin = status in ("creator", "administrator")
+        return dataclasses.replace(incoming, sender_is_admin=admin)
 
     async def poll(self, stop: asyncio.Event, *, timeout: int = 25) -> None:
         offset: int | None = None

@@ -78,6 +78,8 @@ def update_to_incoming(update: dict[str, Any]) -> Incoming | None:
         return None
     replied = message.get("reply_to_message") or {}
     fields["reply_to_bot"] = bool((replied.get("from") or {}).get("is_bot"))
+    if fields["reply_to_bot"] and isinstance(replied.get("text"), str):
+        fields["reply_to_text"] = replied["text"]  # names the suggestion a 附议 supports
     return Incoming(
         channel=CHANNEL,
         chat_id=str(chat.get("id")),
