@@ -115,7 +115,10 @@ def _deputies_of(session: Session, station: Station) -> tuple[str, ...]:
 
 
 def monthly_digests(session: Session, now: datetime, zone: ZoneInfo) -> list[SuggestionEvent]:
-    """The digests of last month, once per month whatever the number of schedulers."""
+    """The digests of last month, once per month whatever the number of schedulers.
+
+    Hidden suggestions never count; a suggestion moves to ``in_digest`` (and its author is
+    told) the first time a digest lists it."""
     month = previous_month(now, zone)
     if not claim_period(session, "suggestion_digest", month, now):
         return []
@@ -126,6 +129,8 @@ def monthly_digests(session: Session, now: datetime, zone: ZoneInfo) -> list[Sug
         )
         .order_by(Station.code)
     ).all()
+    if not stations:  # a county without hometown groups hears nothing about them
+        return []
     events: list[SuggestionEvent] = []
     reached: dict[int, Suggestion] = {}
     for station in stations:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from casework.cases import CaseDraft, Casework
 from casework.directory import EntryPoint
 from casework.errors import NotPermitted, Refused
+from casework.events import Event
 from casework.suggestion_events import (
     SuggestionAdopted,
     SuggestionAnswered,
@@ -524,7 +525,7 @@ def adopt(
     *,
     entry: EntryPoint | None,
     grid_code: str | None,
-) -> tuple[list, list[SuggestionEvent]]:
+) -> tuple[list[Event], list[SuggestionEvent]]:
     """转为工单: a case routed as usual, reported by the suggestion's author, followed by
     its supporters who have a private chat. Returns (case events, suggestion events)."""
     check_actionable(session, suggestion, deputy)

@@ -80,17 +80,14 @@ class Dispatcher:
         )
         state = dialog_state(session, now, incoming.channel, incoming.chat_id)
         turn = Turn(session, self.services, incoming, identity, state, now)
-        if len(incoming.text or "") > MAX_TEXT_LENGTH:
-            turn.reply_to(
-                f"chat:{incoming.channel}:{incoming.chat_id}", "建议内容过长，请精简到2000字以内。"
-            )
-        else:
-            try:
-                with session.begin_nested():
-                    handle_group(turn)
-            except Refused as refusal:
-                turn.out = []
-                turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
+        # No length check here: a long suggestion is refused with its length, long chatter
+        # is none of the bot's business.
+        try:
+            with session.begin_nested():
+                handle_group(turn)
+        except Refused as refusal:
+            turn.out = []
+            turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
         for message in turn.out:
             post(session, now, message)
         return Outcome(handled=True, replies=len(turn.out))

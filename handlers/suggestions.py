@@ -180,7 +180,8 @@ def adopt(turn: Turn, number: str, place: str) -> None:
 def suggestion_list(turn: Turn) -> None:
     identity = turn.identity
     if identity.role == "office":
-        stations = set(turn.services.directory.entry_points)
+        entries = turn.services.directory.entry_points.values()
+        stations = {e.code for e in entries if e.kind == "station"}
         open_ = sg.open_for_stations(turn.session, stations)
     else:
         deputy = _deputy(turn)

@@ -168,6 +168,16 @@ async def test_a_suggestion_over_500_characters_is_refused(loop: Simulation):
     assert snapshot(loop) == before
 
 
+async def test_long_chatter_is_ignored_and_a_long_suggestion_refused_with_its_length(
+    loop: Simulation,
+):
+    before = snapshot(loop)
+    assert await post(loop, "li", "转发一篇文章：" + "家乡" * 1500) == []
+    sent = await post(loop, "li", "#建议 " + "路灯" * 1200)
+    assert sent == ["建议内容有2400字，超过500字的上限，请精简后再发送。"]
+    assert snapshot(loop) == before
+
+
 async def test_supporting_ones_own_suggestion_is_refused(loop: Simulation):
     before = snapshot(loop)
     sent = await post(loop, "wang", "附议 JY-2026-000001")

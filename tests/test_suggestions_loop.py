@@ -47,6 +47,9 @@ async def test_the_example_script_closes_the_loop(sim: Simulation):
     assert digest_line["choices"] == ["答复 1", "答复 2"]
     assert any(t.startswith("【建议汇总｜全县｜2026年11月】") for t in to(transcript, "office"))
     assert not any("【建议汇总" in t for t in to(transcript, "deputy:D010"))  # another station
+    # Its author hears the status change (汇总报送); li's repeat is not itself in a digest.
+    assert any("JY-2026-000001" in t and "已汇总报送" in t for t in to(transcript, "resident:wang"))
+    assert not any("已汇总报送" in t for t in to(transcript, "resident:li"))
 
     # The B answer: in the group, quoting the suggestion and its number; to the authors.
     answer = next(t for t in group if t.startswith("【建议答复】"))
