@@ -53,7 +53,7 @@ def write_text(session: Session, month: str, zone: ZoneInfo) -> str:
     for title, rows in _tables(cases).items():
         lines += ["", f"【{title}】", "\t".join(("", *COLUMNS))]
         lines += ["\t".join(str(v) for v in row) for row in rows]
-    lines += ["", *figures_section(session, month, zone)]  # hometown suggestions
+    lines += figures_section(session, month, zone)  # hometown suggestions, if any
     return "\n".join(lines)
 
 

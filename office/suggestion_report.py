@@ -42,27 +42,35 @@ def _figure_row(f: StationFigures) -> list[Any]:
 
 
 def figures_section(session: Session, month: str, zone: ZoneInfo) -> list[str]:
-    """The report's lines for suggestions received in ``month`` (repeats are supports)."""
+    """The report's lines for suggestions received in ``month`` (repeats are supports),
+    starting with a blank line; none for a month without suggestions."""
+    table = suggestion_figures(session, month, zone)
+    if not table[-1].suggestions:
+        return []
     legend = "；".join(f"{k} {v}" for k, v in RESULTS.items())
     lines = [
+        "",
         "【家乡建议·按联络站】（答复率＝有答复类别或已转为工单的建议 ÷ 当月建议；" + legend + "）",
         "\t".join(("", *FIGURE_COLUMNS)),
     ]
-    lines += [
-        "\t".join(str(v) for v in _figure_row(f)) for f in suggestion_figures(session, month, zone)
-    ]
-    return lines
+    return lines + ["\t".join(str(v) for v in _figure_row(f)) for f in table]
 
 
-def add_figures_sheet(book: Any, session: Session, month: str, zone: ZoneInfo) -> None:
+def add_figures_sheet(
+    book: Any, session: Session, month: str, zone: ZoneInfo, *, always: bool = False
+) -> None:
+    """A sheet 家乡建议 with the figures: for a month with suggestions, or ``always``."""
     from openpyxl.styles import Font
 
+    table = suggestion_figures(session, month, zone)
+    if not table[-1].suggestions and not always:
+        return
     sheet = book.create_sheet("家乡建议")
     sheet.append([f"{month} 家乡建议统计"])
     sheet.append(["联络站", *FIGURE_COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    for f in suggestion_figures(session, month, zone):
+    for f in table:
         sheet.append(_figure_row(f))
     sheet.column_dimensions["A"].width = 26
 
@@ -119,6 +127,6 @@ def write_digest_xlsx(session: Session, month: str, zone: ZoneInfo, path: Path) 
             "ABCDEFGHIJK", (16, 24, 12, 8, 14, 8, 40, 17, 17, 16, 50), strict=True
         ):
             sheet.column_dimensions[column].width = width
-    add_figures_sheet(book, session, month, zone)
+    add_figures_sheet(book, session, month, zone, always=True)
     book.save(path)
     return len(digest.new) + len(digest.earlier)

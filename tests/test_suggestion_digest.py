@@ -102,10 +102,13 @@ async def test_the_report_and_the_digest_command(sqlite_sim: Simulation, tmp_pat
     await sqlite_sim.say("deputy:D001", "答复建议 JY-2026-000002 B 已列入明年计划")
     await sqlite_sim.say("deputy:D001", "转为工单 JY-2026-000003")
     url = str(sqlite_sim.app.engine.url)
-    assert main(["report", "--month", "2026-11", "--db", url]) == 0
+    workbook = tmp_path / "report.xlsx"
+    assert main(["report", "--month", "2026-11", "--db", url, "--xlsx", str(workbook)]) == 0
     report = capsys.readouterr().out
     assert "【家乡建议·按联络站】" in report
     assert "东岭片区人大代表联络站\t4\t3\t75.0%\t1\t1\t0\t0\t1" in report
+    figures = list(load_workbook(workbook)["家乡建议"].values)
+    assert figures[2] == ("东岭片区人大代表联络站", 4, 3, "75.0%", 1, 1, 0, 0, 1)
     book = tmp_path / "digest.xlsx"
     digest = ["suggestions", "digest", "--month", "2026-11", "--xlsx", str(book)]
     assert main([*digest, "--db", url]) == 0
