@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import ChatIdentity, DialogState, OutboxMessage
 
-__all__ = ["Message", "dialog_state", "post", "release_held", "remember_choices"]
+__all__ = ["Message", "dialog_state", "post", "queue", "release_held", "remember_choices"]
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,23 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
 
 def post(session: Session, now: datetime, message: Message) -> int:
     """Queue ``message`` for every chat of its recipient; returns the number of rows."""
+    return len(queue(session, now, message))
+
+
+def queue(session: Session, now: datetime, message: Message) -> list[OutboxMessage]:
+    """:func:`post`, returning the rows it wrote (unflushed)."""
     addresses = _addresses(session, message.recipient)
     if not addresses:
-        session.add(_row(message, now, None, None, status="held"))
-        return 1
+        rows = [_row(message, now, None, None, status="held")]
+        session.add(rows[0])
+        return rows
+    rows = []
     for channel, chat_id in addresses:
-        session.add(_row(message, now, channel, chat_id, status="pending"))
+        rows.append(_row(message, now, channel, chat_id, status="pending"))
+        session.add(rows[-1])
         # The latest message decides what a typed "1" means in that chat; none clears it.
         remember_choices(session, now, channel, chat_id, message.choices)
-    return len(addresses)
+    return rows
 
 
 def _row(

@@ -17,7 +17,7 @@ from casework.clock import Clock
 from casework.errors import Refused
 from casework.hometown_groups import member_identity
 from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
-from casework.outbox import Message, dialog_state, post
+from casework.outbox import Message, dialog_state, post, queue
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
 from handlers.groups import handle_group
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 class Outcome:
     handled: bool  # False: a re-delivery of a message already handled
     replies: int = 0
+    outbox_ids: tuple[int, ...] = ()  # the rows it wrote: a passive reply may take only these
 
 
 class Dispatcher:
@@ -70,9 +71,7 @@ class Dispatcher:
                 )
             else:
                 self._converse(session, turn)
-            for message in turn.out:
-                post(session, now, message)
-            return Outcome(handled=True, replies=len(turn.out))
+            return Outcome(True, len(turn.out), _queue_all(session, now, turn.out))
 
     def _group(self, session: Session, incoming: Incoming, now: datetime) -> Outcome:
         identity = member_identity(
@@ -147,6 +146,12 @@ class Dispatcher:
         except Refused as refusal:
             session.expire_all()
             turn.out = [Message(turn.me, str(refusal))]
+
+
+def _queue_all(session: Session, now: datetime, messages: list[Message]) -> tuple[int, ...]:
+    rows = [row for message in messages for row in queue(session, now, message)]
+    session.flush()
+    return tuple(row.id for row in rows)
 
 
 def accept_invite(turn: Turn, token: str) -> None:
