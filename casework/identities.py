@@ -19,6 +19,7 @@ from storage.models import (
     OutboxMessage,
     Resident,
 )
+from storage.upsert import insert_or_ignore
 
 __all__ = [
     "INVITE_PREFIX",
@@ -34,20 +35,26 @@ __all__ = [
 def _identity(
     session: Session, channel: str, external_id: str, now: datetime, display_name: str
 ) -> ChatIdentity:
-    identity = session.scalars(
-        select(ChatIdentity).where(
-            ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
-        )
-    ).one_or_none()
+    query = select(ChatIdentity).where(
+        ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
+    )
+    identity = session.scalars(query).one_or_none()
     if identity is None:
-        identity = ChatIdentity(
-            channel=channel,
-            external_id=external_id,
-            role="resident",
-            display_name=display_name,
-            created_at=now,
+        # A user's first two messages may arrive at once: insert-or-keep, then read the row
+        # (the other transaction's, once it has committed, or ours).
+        insert_or_ignore(
+            session,
+            ChatIdentity,
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "role": "resident",
+                "display_name": display_name,
+                "created_at": now,
+            },
+            ("channel", "external_id"),
         )
-        session.add(identity)
+        identity = session.scalars(query).one()
     return identity
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ChatIdentity, DialogState, OutboxMessage
+from storage.upsert import insert_or_ignore
 
 __all__ = ["Message", "dialog_state", "post", "queue", "release_held", "remember_choices"]
 
@@ -86,19 +87,21 @@ def _row(
 
 def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) -> DialogState:
     """The dialog state of a private chat, created idle when missing."""
-    state = session.scalars(
-        select(DialogState).where(
-            DialogState.channel == channel,
-            DialogState.chat_id == chat_id,
-            DialogState.user_id == chat_id,
-        )
-    ).one_or_none()
-    if state is None:
-        state = DialogState(
-            channel=channel, chat_id=chat_id, user_id=chat_id, state="idle", data={}, choices=[],
-            updated_at=now,
+    query = select(DialogState).where(
+        DialogState.channel == channel,
+        DialogState.chat_id == chat_id,
+        DialogState.user_id == chat_id,
+    )
+    state = session.scalars(query).one_or_none()
+    if state is None:  # insert-or-keep: two first messages of one chat may arrive at once
+        insert_or_ignore(
+            session,
+            DialogState,
+            {"channel": channel, "chat_id": chat_id, "user_id": chat_id, "state": "idle",
+             "data": {}, "choices": [], "updated_at": now},
+            ("channel", "chat_id", "user_id"),
         )  # fmt: skip
-        session.add(state)
+        state = session.scalars(query).one()
     return state
 
 
