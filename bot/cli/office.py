@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "invite", parents=[common], help="print a one-time Telegram link for a deputy"
     )
     invite.add_argument("code", metavar="CODE")
-    invite.add_argument("--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)")
+    invite.add_argument(
+        "--bot-username",
+        help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
+    )
     invite.add_argument("--days", type=int, default=14, help="how long the link works")
     invite.set_defaults(run=_invite)
 
@@ -39,7 +42,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         )
         if channel == "telegram":
             poster.add_argument(
-                "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+                "--bot-username",
+                help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
             )
         poster.set_defaults(run=_qr)
 
@@ -61,7 +65,7 @@ def _qr(settings: Settings, args: argparse.Namespace) -> int:
 
             link = scene_links(settings, sessions)
         else:
-            username = bot_username(settings, args)
+            username = bot_username(settings, args, sessions)
 
             def link(scene: str) -> str:
                 return f"https://t.me/{username}?start={scene}"
@@ -83,8 +87,8 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import transaction
     from storage.models import Deputy
 
-    username = bot_username(settings, args)
     _engine, sessions = open_database(settings)
+    username = bot_username(settings, args, sessions)
     try:
         with transaction(sessions) as session:
             token = create_invite(session, args.code.upper(), SystemClock().now(), days=args.days)
