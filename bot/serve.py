@@ -7,13 +7,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from typing import Any
 
 import uvicorn
 
+from bot.access_log import QueryStringsDropped
 from bot.bootstrap import build_app
 from bot.channels.base import Channel
 from bot.channels.telegram.runner import TelegramReceiver
+from bot.channels.telegram.startup import bring_up, settings_problem
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.web import make_web_app
@@ -24,6 +27,12 @@ from storage.db import SessionFactory, transaction
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
+
+PLAIN_MODE_WARNING = (
+    "WeChat runs in PLAIN mode (no WECHAT_AES_KEY): the signature does not cover the message, "
+    "so anyone holding one signed callback URL can post messages as any user for 5 minutes. "
+    "Switch the Official Account to safe mode (安全模式) and set WECHAT_AES_KEY."
+)
 
 
 def telegram_channel(settings: Settings, sessions: SessionFactory) -> Any:
@@ -63,12 +72,14 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if problem := settings_problem(settings):
+        print(f"grid-intake: {problem}", file=sys.stderr)
+        return 1
     app = build_app(settings, SystemClock())
     telegram = telegram_channel(settings, app.sessions)
     channels: dict[str, Channel] = {}
     receiver = None
     if telegram is not None:
-        await telegram.start()
         channels["telegram"] = telegram
         receiver = TelegramReceiver(telegram, app.dispatcher, telegram.on_migrated)
     wechat_callback = None
@@ -94,6 +105,8 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
             app_id=settings.wechat_app_id,
             on_user_action=lambda openid: open_window(app.sessions, openid),
         )
+        if not settings.wechat_aes_key:
+            log.warning(PLAIN_MODE_WARNING)
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
@@ -101,14 +114,9 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     tasks = []
     running_scheduler = None
     if telegram is not None and receiver is not None:
-        if settings.telegram_webhook_url and part in ("all", "web"):
-            await telegram.set_webhook(
-                settings.telegram_webhook_url, settings.telegram_webhook_secret
-            )
-        elif not settings.telegram_webhook_url and part in ("all", "worker"):
-            # Polling in the one worker: Telegram refuses two concurrent getUpdates.
-            await telegram.delete_webhook()
-            tasks.append(asyncio.create_task(receiver.poll(stop)))
+        # In the background: an unreachable Bot API must not keep the rest from serving.
+        up = bring_up(telegram, receiver, settings, part, stop, app.sessions)
+        tasks.append(asyncio.create_task(up))
     if part in ("all", "worker"):
         tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
         if scheduler:
@@ -127,6 +135,8 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
             port=port,
             log_level="info",
         )
+        # WeChat's signature, timestamp and nonce ride in the query string: not in the logs.
+        logging.getLogger("uvicorn.access").addFilter(QueryStringsDropped(("/wechat",)))
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         tasks.append(asyncio.create_task(server.serve()))

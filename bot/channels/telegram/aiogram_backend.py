@@ -41,7 +41,9 @@ class AiogramTelegram:
         self.username = ""
 
     async def start(self) -> None:
-        self.bot = Bot(self._token, session=AiohttpSession(api=self._server))
+        """Opens the session, then getMe; may be called again after a failed getMe."""
+        if self.bot is None:
+            self.bot = Bot(self._token, session=AiohttpSession(api=self._server))
         self.username = (await self.bot.get_me()).username or ""
 
     async def stop(self) -> None:

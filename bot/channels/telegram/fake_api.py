@@ -142,8 +142,10 @@ class FakeBotApi:
         limit_per_chat_per_second: float | None = None,
         random_429: float = 0.0,
         seed: int = 0,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port  # 0: any free port; a fixed one to come up where a client already points
         self.limit_per_second = limit_per_second
         self.limit_per_chat_per_second = limit_per_chat_per_second
         self.random_429, self._random = random_429, random.Random(seed)
@@ -183,7 +185,7 @@ class FakeBotApi:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
         host, port = self._runner.addresses[0][:2]
         self.server_root = f"http://{host}:{port}"
         return self

@@ -41,6 +41,7 @@ class PtbTelegram:
         self.on_migrated = on_migrated
 
     async def start(self) -> None:
+        """getMe; may be called again after it failed (the requests are already open then)."""
         await self.bot.initialize()
 
     async def stop(self) -> None:
