@@ -139,7 +139,15 @@ def redeem_invite(
     invite = session.get(DeputyInvite, token)
     if invite is None or invite.expires_at <= now:
         raise Refused("该邀请链接无效或已过期，请联系代表工委重新获取。")
+    used = "该邀请链接已使用过。如需在新账号上绑定，请联系代表工委重新获取。"
     if invite.used_at is not None:
-        raise Refused("该邀请链接已使用过。如需在新账号上绑定，请联系代表工委重新获取。")
-    invite.used_at, invite.used_by = now, f"{channel}:{external_id}"
+        raise Refused(used)
+    # Claimed only if still unused: of two accounts redeeming one link at once, one wins.
+    claimed = session.execute(
+        update(DeputyInvite)
+        .where(DeputyInvite.token == token, DeputyInvite.used_at.is_(None))
+        .values(used_at=now, used_by=f"{channel}:{external_id}")
+    ).rowcount
+    if not claimed:
+        raise Refused(used)
     return bind_deputy(session, channel, external_id, invite.deputy_code, now)

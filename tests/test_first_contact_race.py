@@ -142,3 +142,47 @@ def test_two_first_dialog_states_of_one_chat_at_once(db_url: str, tmp_path: Path
             assert len(rows.all()) == 1
     finally:
         app.engine.dispose()
+
+
+async def test_one_invite_redeemed_by_two_accounts_at_once_binds_one(db_url: str, tmp_path: Path):
+    from casework.identities import create_invite
+    from storage.models import OutboxMessage
+
+    app = make_app(db_url, tmp_path, SystemClock())
+    with transaction(app.sessions) as session:
+        token = create_invite(session, "D002", SystemClock().now())
+    receiver = TelegramReceiver(None, app.dispatcher)  # type: ignore[arg-type]
+    web = make_web_app(app.engine, channels=["telegram"], telegram=receiver, telegram_secret=SECRET)
+    transport = httpx.ASGITransport(app=web)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    def start_from(user: int, update_id: int) -> dict:
+        update = first_words(update_id, f"/start inv-{token}")
+        update["message"]["chat"]["id"] = update["message"]["from"]["id"] = user
+        return update
+
+    parties = 2 if app.engine.dialect.name == "postgresql" else 0
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            with meet_after_select(app.engine, "deputy_invites", parties):
+                answers = await asyncio.gather(
+                    http.post("/telegram/webhook", json=start_from(501, 11), headers=headers),
+                    http.post("/telegram/webhook", json=start_from(502, 12), headers=headers),
+                )
+        assert [a.status_code for a in answers] == [200, 200]
+        with transaction(app.sessions) as session:
+            bound = session.scalars(
+                select(ChatIdentity.external_id).where(
+                    ChatIdentity.channel == "telegram", ChatIdentity.deputy_code == "D002"
+                )
+            ).all()
+            replies = session.scalars(
+                select(OutboxMessage.text).where(OutboxMessage.chat_id.in_(["501", "502"]))
+            ).all()
+        assert len(bound) == 1
+        assert sorted(reply[:9] for reply in replies) == [
+            "您好，黎建国代表！",
+            "该邀请链接已使用过",
+        ]
+    finally:
+        app.engine.dispose()
