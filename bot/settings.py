@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     # kind (assignment, result, survey) to a template id, or to {"id": …, "fields": {…}}.
     wechat_templates: dict[str, Any] = Field(default_factory=dict, alias="WECHAT_TEMPLATES")
 
+    # QQ official bot (q.qq.com, API v2): webhook (POST /qq/webhook, the default) or the
+    # websocket gateway; the sandbox API is https://sandbox.api.sgroup.qq.com.
+    qq_app_id: str | None = Field(None, alias="QQ_APP_ID")
+    qq_app_secret: str | None = Field(None, alias="QQ_APP_SECRET")
+    qq_api_base_url: str = Field("https://api.sgroup.qq.com", alias="QQ_API_BASE_URL")
+    qq_token_url: str = Field("https://bots.qq.com/app/getAppAccessToken", alias="QQ_TOKEN_URL")
+    qq_mode: str = Field("webhook", alias="QQ_MODE")
+    # Active messages per chat and month (4 until QQ withdrew them on 2025-04-21; a refusal
+    # from QQ stops the tries for that chat and month anyway).
+    qq_active_quota: int = Field(4, alias="QQ_ACTIVE_QUOTA")
+
     @property
     def database_url(self) -> str:
         """``GRID_INTAKE_DB``, else the SQLite file in the data folder."""

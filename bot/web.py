@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.qq.webhook import QQWebhook
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, parse_update_body
 from bot.channels.wechat.callback import WeChatCallback
@@ -31,6 +32,7 @@ def make_web_app(
     telegram: TelegramReceiver | None = None,
     telegram_secret: str | None = None,
     wechat: WeChatCallback | None = None,
+    qq: QQWebhook | None = None,
 ) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         ok = await asyncio.to_thread(database_answers, engine)
@@ -59,4 +61,6 @@ def make_web_app(
     if wechat is not None:
         routes.append(Route("/wechat", wechat.get, methods=["GET"]))
         routes.append(Route("/wechat", wechat.post, methods=["POST"]))
+    if qq is not None:
+        routes.append(Route("/qq/webhook", qq.post, methods=["POST"]))
     return Starlette(routes=routes)

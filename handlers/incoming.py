@@ -11,7 +11,7 @@ MAX_TEXT_LENGTH = 2000
 
 @dataclass(frozen=True)
 class Incoming:
-    channel: str  # "console", "telegram", "wechat"
+    channel: str  # "console", "telegram", "wechat", "qq"
     chat_id: str
     user_id: str
     message_id: str | None = None  # the channel's id, for dedupe; None where there is none

@@ -43,6 +43,9 @@ __all__ = [
     "InboundMessage",
     "JobRun",
     "OutboxMessage",
+    "QQActiveSends",
+    "QQGroupCode",
+    "QQReplyTarget",
     "Resident",
     "SharedValue",
     "Station",
@@ -511,6 +514,45 @@ class WeChatWindow(Base):
     openid: Mapped[str] = mapped_column(String(128), primary_key=True)
     opened_at: Mapped[datetime]
     sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QQReplyTarget(Base):
+    """The last message (or event) a QQ chat sent us: what a passive reply may answer, within
+    QQ's window (C2C 60 minutes, groups 5 minutes), at most 5 replies (``msg_seq`` 1–5)."""
+
+    __tablename__ = "qq_reply_targets"
+
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)  # "user:…" | "group:…"
+    msg_id: Mapped[str | None] = mapped_column(String(128))
+    event_id: Mapped[str | None] = mapped_column(String(128))  # FRIEND_ADD, GROUP_ADD_ROBOT…
+    received_at: Mapped[datetime]
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QQActiveSends(Base):
+    """Active (unprompted) QQ messages to one chat in one month, against QQ's quota; ``refused``
+    when QQ turned one down (no permission, quota spent): none is tried again that month."""
+
+    __tablename__ = "qq_active_sends"
+
+    chat_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QQGroupCode(Base):
+    """A one-time code a deputy asks for in a private chat and sends in a QQ group to bind it:
+    QQ gives a person a different id in every group, so a group cannot recognise a deputy."""
+
+    __tablename__ = "qq_group_codes"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    deputy_code: Mapped[str] = mapped_column(ForeignKey("deputies.code"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_in: Mapped[str | None] = mapped_column(String(160))  # "channel:group chat id"
 
 
 class SharedValue(Base):
