@@ -15,6 +15,7 @@ import uvicorn
 from bot.access_log import QueryStringsDropped
 from bot.bootstrap import build_app
 from bot.channels.base import Channel
+from bot.channels.qq.setup import build_qq
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.startup import bring_up, settings_problem
 from bot.scheduler import start_scheduler
@@ -107,9 +108,13 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
         )
         if not settings.wechat_aes_key:
             log.warning(PLAIN_MODE_WARNING)
+    qq = build_qq(settings, app)
+    if qq is not None:
+        channels["qq"] = qq.channel
     if not channels:
         log.warning(
-            "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
+            "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID, QQ_APP_ID); "
+            "serving health only"
         )
     tasks = []
     running_scheduler = None
@@ -117,6 +122,8 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
         # In the background: an unreachable Bot API must not keep the rest from serving.
         up = bring_up(telegram, receiver, settings, part, stop, app.sessions)
         tasks.append(asyncio.create_task(up))
+    if qq is not None and qq.gateway is not None and part in ("all", "worker"):
+        tasks.append(asyncio.create_task(qq.gateway.run(stop)))  # one gateway connection
     if part in ("all", "worker"):
         tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
         if scheduler:
@@ -130,6 +137,7 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
                 telegram=receiver if settings.telegram_webhook_url else None,
                 telegram_secret=settings.telegram_webhook_secret,
                 wechat=wechat_callback,
+                qq=qq.webhook if qq is not None else None,
             ),
             host=host,
             port=port,
@@ -153,4 +161,6 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     await asyncio.gather(*tasks, return_exceptions=True)
     if telegram is not None:
         await telegram.stop()
+    if qq is not None:
+        await qq.api.close()
     return 0
