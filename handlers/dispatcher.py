@@ -20,6 +20,7 @@ from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
 from casework.outbox import Message, dialog_state, post, queue
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
+from handlers.group_codes import asks_for_group_code, bind_with_code, give_group_code
 from handlers.groups import handle_group
 from handlers.incoming import MAX_TEXT_LENGTH, Incoming
 from handlers.intake import start
@@ -83,7 +84,8 @@ class Dispatcher:
         # is none of the bot's business.
         try:
             with session.begin_nested():
-                handle_group(turn)
+                if not bind_with_code(turn):
+                    handle_group(turn)
         except Refused as refusal:
             turn.out = []
             turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
@@ -135,6 +137,8 @@ class Dispatcher:
                     accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
                 elif payload is not None and role == "resident":
                     start(turn, payload)
+                elif role in ("deputy", "office") and asks_for_group_code(turn):
+                    give_group_code(turn)
                 elif wants_suggestions(turn, command):
                     handle_suggestions(turn, command)
                 elif role == "deputy":

@@ -39,12 +39,12 @@ __all__ = [
     "DeputyInvite",
     "DialogState",
     "Grid",
+    "GroupBindCode",
     "HometownGroup",
     "InboundMessage",
     "JobRun",
     "OutboxMessage",
     "QQActiveSends",
-    "QQGroupCode",
     "QQReplyTarget",
     "Resident",
     "SharedValue",
@@ -541,14 +541,15 @@ class QQActiveSends(Base):
     refused: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class QQGroupCode(Base):
-    """A one-time code a deputy asks for in a private chat and sends in a QQ group to bind it:
-    QQ gives a person a different id in every group, so a group cannot recognise a deputy."""
+class GroupBindCode(Base):
+    """A one-time code a deputy (or office staff) asks for in a private chat and sends in a
+    group to bind it: QQ gives a person a different id in every group, so a group cannot tell
+    a deputy by their id."""
 
-    __tablename__ = "qq_group_codes"
+    __tablename__ = "group_bind_codes"
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
-    deputy_code: Mapped[str] = mapped_column(ForeignKey("deputies.code"))
+    issued_to: Mapped[str] = mapped_column(String(64))  # "deputy:D001" | "office"
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

@@ -1,4 +1,4 @@
-"""qq channel: reply targets, active sends, group codes
+"""qq channel: reply targets, active sends, group bind codes
 
 Revision ID: 0006
 Revises: 0005
@@ -36,19 +36,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chat_id", "month"),
     )
     op.create_table(
-        "qq_group_codes",
+        "group_bind_codes",
         sa.Column("code", sa.String(length=12), nullable=False),
-        sa.Column("deputy_code", sa.String(length=32), nullable=False),
+        sa.Column("issued_to", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.Column("used_in", sa.String(length=160), nullable=True),
-        sa.ForeignKeyConstraint(["deputy_code"], ["deputies.code"]),
         sa.PrimaryKeyConstraint("code"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("qq_group_codes")
+    op.drop_table("group_bind_codes")
     op.drop_table("qq_active_sends")
     op.drop_table("qq_reply_targets")

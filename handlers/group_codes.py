@@ -1,0 +1,68 @@
+"""Binding a group with a one-time code (``casework.group_codes``): a deputy or office staff
+sends "群绑定码" in their private chat and then "@机器人 绑定 ST-DL 123456" in the group.
+
+On QQ this is the only way: a member's id in a group is not their private-chat id, so
+"a bound deputy" cannot be recognised in the group by id, and QQ does not say who is a group
+admin. Elsewhere it is one more way, beside the station's group link."""
+
+from __future__ import annotations
+
+import re
+
+from casework.errors import Refused
+from casework.group_codes import CODE_LIFETIME, issue_group_code, redeem_group_code, stations_for
+from casework.suggestions import bind_group
+from handlers.turn import Turn
+
+__all__ = ["asks_for_group_code", "bind_with_code", "give_group_code"]
+
+_REQUEST = {"群绑定码", "绑定码", "/groupcode"}
+_BIND = re.compile(r"^/?绑定\s*([A-Za-z0-9-]{2,32})\s+(\d{6})$")
+_BIND_WITHOUT_CODE = re.compile(r"^/?绑定(?:\s*[A-Za-z0-9-]{2,32})?\s*$")
+
+
+def asks_for_group_code(turn: Turn) -> bool:
+    return turn.text in _REQUEST
+
+
+def give_group_code(turn: Turn) -> None:
+    """In a deputy's or office staff's private chat: a fresh code and how to use it."""
+    identity = turn.identity
+    holder = "office" if identity.role == "office" else f"deputy:{identity.deputy_code}"
+    code = issue_group_code(turn.session, holder, turn.now)
+    stations = stations_for(turn.session, holder)
+    example = stations[0].code if stations else "ST-…"
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    lines = [
+        f"群绑定验证码：{code}（{minutes}分钟内有效，只能使用一次）。",
+        f"请在要绑定的QQ群中@机器人，发送：绑定 {example} {code}",
+    ]
+    if stations:
+        lines.append("您可以绑定的联络站：" + "、".join(f"{s.name}（{s.code}）" for s in stations))
+    turn.reply("\n".join(lines))
+
+
+def bind_with_code(turn: Turn) -> bool:
+    """In a group: "绑定 ST-DL 123456" binds it; False when the message is not that."""
+    incoming = turn.incoming
+    here = f"chat:{incoming.channel}:{incoming.chat_id}"
+    match = _BIND.match(turn.text)
+    if match is None:
+        if incoming.channel == "qq" and _BIND_WITHOUT_CODE.match(turn.text):
+            # QQ cannot tell us who is a deputy or a group admin: only a code proves it.
+            raise Refused(
+                "绑定本群需要验证码：请本群的代表（或代表工委工作人员）在与机器人的私聊中发送"
+                "“群绑定码”，再在群里@机器人发送“绑定 联络站代码 验证码”，例如“绑定 ST-DL 123456”。"
+            )
+        return False
+    station, _holder = redeem_group_code(
+        turn.session, match.group(2), match.group(1), f"{incoming.channel}:{incoming.chat_id}",
+        turn.now,
+    )  # fmt: skip
+    group = bind_group(turn.session, incoming.channel, incoming.chat_id, station.code, turn.now)
+    turn.reply_to(
+        here,
+        f"本群已绑定为{group.station.name}的“我为家乡建言献策”群。\n"
+        "群成员@机器人发送“建议 内容”即可提交建议；每月汇总后转交家乡的人大代表。",
+    )
+    return True
