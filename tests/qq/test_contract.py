@@ -5,10 +5,12 @@ refresh, forged signatures and replayed events."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from sqlalchemy import func, select
 
+from bot.channels.qq.token import SharedAppToken
 from casework.clock import SystemClock
 from casework.identities import create_invite
 from casework.outbox import Message, post
@@ -163,3 +165,21 @@ async def test_a_permanent_failure_is_reported_to_the_office(qq: QQBench):
     row = qq.rows(channel="qq")[0]
     assert row.status == "failed" and "304003" in row.error
     assert [r.status for r in qq.rows(recipient="office")] == ["held"]
+
+
+async def test_two_processes_share_one_token(qq: QQBench):
+    other = SharedAppToken(
+        qq.fake.app_id, qq.fake.secret, qq.fake.token_url, qq.app.sessions, clock=qq.time.epoch
+    )
+    first, second = await asyncio.gather(qq.token.get(), other.get())
+    assert first == second and qq.fake.token_requests == 1
+    qq.fake.expire_tokens()
+    renewed = await qq.token.refresh(first)
+    assert await other.refresh(first) == renewed  # the second finds the first's new token
+    assert qq.fake.token_requests == 2
+
+
+async def test_a_new_friend_is_welcomed_passively(qq: QQBench):
+    assert await qq.deliver(qq.fake.friend_add("RESIDENT0001")) == 200
+    welcome = qq.fake.sent[-1]
+    assert welcome.chat_id == RESIDENT and welcome.event_id and welcome.msg_seq == 1
