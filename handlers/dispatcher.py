@@ -137,7 +137,7 @@ class Dispatcher:
                     accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
                 elif payload is not None and role == "resident":
                     start(turn, payload)
-                elif role in ("deputy", "office") and asks_for_group_code(turn):
+                elif asks_for_group_code(turn):
                     give_group_code(turn)
                 elif wants_suggestions(turn, command):
                     handle_suggestions(turn, command)

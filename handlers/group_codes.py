@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from casework.errors import Refused
+from casework.errors import NotPermitted, Refused
 from casework.group_codes import CODE_LIFETIME, issue_group_code, redeem_group_code, stations_for
 from casework.suggestions import bind_group
 from handlers.turn import Turn
@@ -28,6 +28,8 @@ def asks_for_group_code(turn: Turn) -> bool:
 def give_group_code(turn: Turn) -> None:
     """In a deputy's or office staff's private chat: a fresh code and how to use it."""
     identity = turn.identity
+    if identity.role not in ("deputy", "office"):
+        raise NotPermitted("群绑定码只发给代表和代表工委工作人员。")
     holder = "office" if identity.role == "office" else f"deputy:{identity.deputy_code}"
     code = issue_group_code(turn.session, holder, turn.now)
     stations = stations_for(turn.session, holder)

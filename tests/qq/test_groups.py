@@ -53,6 +53,8 @@ async def test_a_deputy_binds_the_group_with_a_code_and_members_suggest(qq: QQBe
 
 
 async def test_without_a_valid_code_nobody_binds_the_group(qq: QQBench):
+    assert await qq.deliver(qq.fake.c2c_message("RESIDENT0001", "群绑定码")) == 200
+    assert qq.fake.texts_to("user:RESIDENT0001") == ["群绑定码只发给代表和代表工委工作人员。"]
     await bind_deputy(qq)
     await in_group(qq, "MEMBER_WANG", "绑定 ST-DL")
     assert "群绑定码" in qq.fake.texts_to(GROUP)[-1]

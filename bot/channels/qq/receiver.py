@@ -74,4 +74,4 @@ class QQReceiver:
             refuse_active(self.sessions, chat, now, False)
         woken = wake_waiting(self.sessions, chat, self.clock.now())
         if woken:
-            log.info("QQ %s wrote again: %d waiting message(s) go now", chat, woken)
+            log.info("a QQ chat wrote again: %d waiting message(s) go now", woken)
