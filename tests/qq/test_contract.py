@@ -48,9 +48,19 @@ async def test_a_private_chat_intake_becomes_a_ticket_and_the_deputy_answers(qq:
     assert qq.fake.texts_to(RESIDENT)[-1].endswith("代表已签收，正在办理。")
     await say(qq, DEPUTY, f"回复 {ticket} 已联系供电所，明天来修")
     assert "已联系供电所，明天来修" in qq.fake.texts_to(RESIDENT)[-1]
+    await say(qq, DEPUTY, f"办结 {ticket} 已更换灯具")
+    survey = qq.fake.texts_to(RESIDENT)[-1]
+    assert "5. 非常满意" in survey
+    await say(qq, RESIDENT, "5")
+    assert qq.fake.texts_to(RESIDENT)[-1].startswith("感谢您的评价（非常满意）")
     with transaction(qq.app.sessions) as session:
-        assert session.scalars(select(Case.status)).one() == "answered"
-    # Everything so far went out in the active quota or as passive replies, each once.
+        assert session.scalars(select(Case.status)).one() == "rated"
+    # The resident's "1" got five passive replies (receipt, 签收, answer, result, survey),
+    # all within its 60 minutes; nothing needed the active quota. Each went out once.
+    sent = [s for s in qq.fake.sent if s.chat_id == RESIDENT]
+    assert [(s.passive, s.msg_seq) for s in sent] == [
+        (True, 1), (True, 1), (True, 2), (True, 3), (True, 4), (True, 5), (True, 1),
+    ]  # fmt: skip
     rows = qq.rows(channel="qq")
     assert {r.status for r in rows} == {"sent"}
     assert len(qq.fake.sent) == len(rows)
