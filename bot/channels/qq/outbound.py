@@ -25,7 +25,9 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.channels.base import Capabilities, PermanentFailure, RetryLater, numbered
 from bot.channels.limits import RateLimits
@@ -90,15 +92,29 @@ def record_target(
     """The chat just wrote (``msg_id``) or acted (``event_id``): passive replies may answer
     it. A re-delivery of the same message keeps its reply count."""
     with transaction(sessions) as session:
-        row = session.get(QQReplyTarget, chat_id)
-        if row is None:
-            session.add(
-                QQReplyTarget(
-                    chat_id=chat_id, msg_id=msg_id, event_id=event_id, received_at=at, replies=0
-                )
+        if session.get(QQReplyTarget, chat_id) is None:
+            try:
+                with session.begin_nested():
+                    session.add(
+                        QQReplyTarget(
+                            chat_id=chat_id, msg_id=msg_id, event_id=event_id, received_at=at,
+                            replies=0,
+                        )
+                    )  # fmt: skip
+                return
+            except IntegrityError:
+                pass  # the chat's other message was first: replace it below
+        session.execute(
+            update(QQReplyTarget)
+            .where(
+                QQReplyTarget.chat_id == chat_id,
+                or_(
+                    QQReplyTarget.msg_id.is_distinct_from(msg_id),
+                    QQReplyTarget.event_id.is_distinct_from(event_id),
+                ),
             )
-        elif (row.msg_id, row.event_id) != (msg_id, event_id):
-            row.msg_id, row.event_id, row.received_at, row.replies = msg_id, event_id, at, 0
+            .values(msg_id=msg_id, event_id=event_id, received_at=at, replies=0)
+        )
 
 
 def wake_waiting(sessions: SessionFactory, chat_id: str, now: datetime) -> int:
@@ -119,12 +135,14 @@ def wake_waiting(sessions: SessionFactory, chat_id: str, now: datetime) -> int:
 
 def refuse_active(sessions: SessionFactory, chat_id: str, at: datetime, refused: bool) -> None:
     """QQ refused an active message, or the user / group admin switched them off (or on)."""
+    month = _month(at)
     with transaction(sessions) as session:
-        row = session.get(QQActiveSends, (chat_id, _month(at)))
-        if row is None:
-            session.add(QQActiveSends(chat_id=chat_id, month=_month(at), sent=0, refused=refused))
-        else:
-            row.refused = refused
+        _ensure_active_row(session, chat_id, month)
+        session.execute(
+            update(QQActiveSends)
+            .where(QQActiveSends.chat_id == chat_id, QQActiveSends.month == month)
+            .values(refused=refused)
+        )
 
 
 class QQChannel:
@@ -182,34 +200,54 @@ class QQChannel:
         )
 
     def _take_passive(self, chat_id: str) -> tuple[str | None, str | None, int] | None:
-        """A passive reply slot (msg_id, event_id, msg_seq), counted; None when none is left."""
-        now = self.now()
+        """A passive reply slot (msg_id, event_id, msg_seq), counted; None when none is left.
+        One conditional UPDATE: two senders never get the same msg_seq."""
+        oldest = self.now() - (WINDOWS[_kind(chat_id)] - MARGIN)
         with transaction(self.sessions) as session:
-            row = session.get(QQReplyTarget, chat_id, with_for_update=True)
-            if row is None or row.replies >= MAX_REPLIES:
-                return None
-            if now - row.received_at > WINDOWS[_kind(chat_id)] - MARGIN:
-                return None
-            row.replies += 1
-            return row.msg_id, row.event_id, row.replies
+            row = session.execute(
+                update(QQReplyTarget)
+                .where(
+                    QQReplyTarget.chat_id == chat_id,
+                    QQReplyTarget.replies < MAX_REPLIES,
+                    QQReplyTarget.received_at >= oldest,
+                )
+                .values(replies=QQReplyTarget.replies + 1)
+                .returning(QQReplyTarget.msg_id, QQReplyTarget.event_id, QQReplyTarget.replies)
+            ).one_or_none()
+            return None if row is None else (row[0], row[1], row[2])
 
     def _close_window(self, chat_id: str) -> None:
         with transaction(self.sessions) as session:
-            row = session.get(QQReplyTarget, chat_id)
-            if row is not None:
-                row.replies = MAX_REPLIES
+            session.execute(
+                update(QQReplyTarget)
+                .where(QQReplyTarget.chat_id == chat_id)
+                .values(replies=MAX_REPLIES)
+            )
 
     def _take_active(self, chat_id: str) -> bool:
         month = _month(self.now())
         with transaction(self.sessions) as session:
-            row = session.get(QQActiveSends, (chat_id, month), with_for_update=True)
-            if row is None:
-                row = QQActiveSends(chat_id=chat_id, month=month, sent=0, refused=False)
-                session.add(row)
-            if row.refused or row.sent >= self.active_quota:
-                return False
-            row.sent += 1
-            return True
+            _ensure_active_row(session, chat_id, month)
+            taken = session.execute(
+                update(QQActiveSends)
+                .where(
+                    QQActiveSends.chat_id == chat_id,
+                    QQActiveSends.month == month,
+                    QQActiveSends.refused.is_(False),
+                    QQActiveSends.sent < self.active_quota,
+                )
+                .values(sent=QQActiveSends.sent + 1)
+            ).rowcount
+            return bool(taken)
+
+
+def _ensure_active_row(session: Session, chat_id: str, month: str) -> None:
+    if session.get(QQActiveSends, (chat_id, month)) is None:
+        try:
+            with session.begin_nested():
+                session.add(QQActiveSends(chat_id=chat_id, month=month, sent=0, refused=False))
+        except IntegrityError:
+            pass  # another sender made it first
 
 
 def _mapped(error: QQApiError) -> Exception:
