@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from casework.errors import NotPermitted, Refused
 from casework.group_codes import CODE_LIFETIME, issue_group_code, redeem_group_code, stations_for
-from casework.suggestions import bind_group
+from casework.hometown_groups import bind_group
 from handlers.turn import Turn
+from storage.models import ChatIdentity
 
 __all__ = ["asks_for_group_code", "bind_with_code", "give_group_code"]
 
@@ -57,14 +60,39 @@ def bind_with_code(turn: Turn) -> bool:
                 "“群绑定码”，再在群里@机器人发送“绑定 联络站代码 验证码”，例如“绑定 ST-DL 123456”。"
             )
         return False
-    station, _holder = redeem_group_code(
+    _station, holder = redeem_group_code(
         turn.session, match.group(2), match.group(1), f"{incoming.channel}:{incoming.chat_id}",
         turn.now,
     )  # fmt: skip
-    group = bind_group(turn.session, incoming.channel, incoming.chat_id, station.code, turn.now)
+    # The group is bound by the code's holder, as if they had written from their own chat.
+    group = bind_group(
+        turn.session, incoming.channel, incoming.chat_id, match.group(1), turn.now,
+        by=_holder_identity(turn, holder), admin=False,
+    )  # fmt: skip
+    whose = (
+        f"{group.deputy.name}代表（{group.station.name}）" if group.deputy else group.station.name
+    )
     turn.reply_to(
         here,
-        f"本群已绑定为{group.station.name}的“我为家乡建言献策”群。\n"
-        "群成员@机器人发送“建议 内容”即可提交建议；每月汇总后转交家乡的人大代表。",
+        f"本群已绑定为{whose}的“我为家乡建言献策”群。\n"
+        "· 提建议：@机器人 发送“建议 内容”\n"
+        "· 附议：@机器人 发送“附议 建议编号”\n"
+        "每月汇总后转交家乡的人大代表，答复会发回本群。",
     )
     return True
+
+
+def _holder_identity(turn: Turn, holder: str) -> ChatIdentity:
+    """The private chat that asked for the code (a code is only given to one)."""
+    query = select(ChatIdentity).where(ChatIdentity.group_only.is_(False))
+    if holder == "office":
+        query = query.where(ChatIdentity.role == "office")
+    else:
+        query = query.where(
+            ChatIdentity.role == "deputy",
+            ChatIdentity.deputy_code == holder.removeprefix("deputy:"),
+        )
+    identity = turn.session.scalars(query.order_by(ChatIdentity.id)).first()
+    if identity is None:
+        raise NotPermitted("该验证码的持有人已不再是代表或代表工委工作人员。")
+    return identity

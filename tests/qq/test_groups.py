@@ -35,6 +35,10 @@ async def in_group(qq: QQBench, member: str, text: str) -> None:
     assert await qq.deliver(qq.fake.group_at_message("GROUP0001", member, text)) == 200
 
 
+def answers(qq: QQBench) -> list[tuple[str, bool]]:
+    return [(s.content, s.passive) for s in qq.fake.sent if s.content.startswith("建议答复")]
+
+
 def bound_station(qq: QQBench) -> str | None:
     with transaction(qq.app.sessions) as session:
         return session.scalars(select(HometownGroup.station_code)).one_or_none()
@@ -84,22 +88,56 @@ async def test_a_group_message_after_five_minutes_goes_active_then_waits(qq: QQB
         for i in range(3):
             post(session, SystemClock().now(), Message(f"chat:qq:{GROUP}", f"建议答复{i}"))
     await qq.flush()
-    assert [(s.content, s.passive) for s in qq.fake.sent] == [
-        ("建议答复0", False), ("建议答复1", False),
-    ]  # fmt: skip
+    assert answers(qq) == [("建议答复0", False), ("建议答复1", False)]
     assert "waiting" in qq.rows(text="建议答复2")[0].error
     await in_group(qq, "MEMBER_LI", "你好")  # the next @-mention
-    assert [(s.content, s.passive) for s in qq.fake.sent][-1] == ("建议答复2", True)
+    assert answers(qq)[-1] == ("建议答复2", True)
 
 
 async def test_at_most_five_passive_replies_to_one_message(qq: QQBench):
     qq.fake.active_quota = 0
     await in_group(qq, "MEMBER_WANG", "你好")
+    replies = len(qq.fake.sent)  # the bot's own answer to the mention, if any
     with transaction(qq.app.sessions) as session:
         for i in range(7):
             post(session, SystemClock().now(), Message(f"chat:qq:{GROUP}", f"第{i}条"))
     await qq.flush()
     assert [s.msg_seq for s in qq.fake.sent] == [1, 2, 3, 4, 5]
+    assert len([s for s in qq.fake.sent if s.content.startswith("第")]) == 5 - replies
     await in_group(qq, "MEMBER_LI", "你好")
-    assert [s.content for s in qq.fake.sent][-2:] == ["第5条", "第6条"]
+    assert [s.content for s in qq.fake.sent if s.content.startswith("第")][-1] == "第6条"
     assert {r.status for r in qq.rows(channel="qq")} == {"sent"}
+
+
+async def test_a_bound_group_collects_a_suggestion_a_member_supports_the_deputy_answers(
+    qq: QQBench,
+):
+    """The done-when, over the network stack on 127.0.0.1: a group bound by a deputy
+    collects a suggestion, a member supports it, the deputy answers it, the group sees it."""
+    await bind_deputy(qq)
+    code = await group_code(qq)
+    await in_group(qq, "MEMBER_DEPUTY", f"绑定 ST-DL {code}")
+    await in_group(qq, "MEMBER_WANG", "建议 东岭村村口那几盏路灯坏了，晚上走路看不见")
+    ack = qq.fake.texts_to(GROUP)[-1]
+    assert ack.startswith("已收到") and "（城乡建设）" in ack
+    number = re.search(r"JY-\d{4}-\d{6}", ack).group(0)
+    await in_group(qq, "MEMBER_LI", f"附议 {number}")
+    assert "现2人支持" in qq.fake.texts_to(GROUP)[-1]
+    # The deputy answers in the private chat, later than the group's 5 minutes and with no
+    # active message left: the answer waits for the group's next @-mention.
+    qq.fake.active_allowed = False
+    qq.time.advance(minutes=6)
+    assert await qq.deliver(
+        qq.fake.c2c_message("DEPUTY0002", f"答复建议 {number} B 已联系供电所，本月底前更换")
+    ) == 200  # fmt: skip
+    assert qq.fake.texts_to(DEPUTY)[-1].startswith(f"已答复建议 {number}")
+    assert not any(t.startswith("【建议答复】") for t in qq.fake.texts_to(GROUP))
+    await in_group(qq, "MEMBER_ZHAO", "你好")  # the next @-mention
+    answer = next(t for t in qq.fake.texts_to(GROUP) if t.startswith("【建议答复】"))
+    assert number in answer and "已联系供电所，本月底前更换" in answer
+    assert [s.passive for s in qq.fake.sent if s.content == answer] == [True]
+    # Group members have no private chat the bot could use: nothing was addressed to one,
+    # nothing failed, nothing is left waiting.
+    rows = qq.rows()
+    assert not [r for r in rows if (r.chat_id or "").startswith("member:")]
+    assert {r.status for r in rows} == {"sent"}

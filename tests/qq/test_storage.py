@@ -17,8 +17,7 @@ from bot.channels.qq.token import SharedAppToken
 async def test_concurrent_processes_fetch_one_token(app: App):
     async with FakeQQ() as fake:
         tokens = [
-            SharedAppToken(fake.app_id, fake.secret, fake.token_url, app.sessions)
-            for _ in range(4)
+            SharedAppToken(fake.app_id, fake.secret, fake.token_url, app.sessions) for _ in range(4)
         ]
         got = await asyncio.gather(*(t.get() for t in tokens))
     assert len(set(got)) == 1
