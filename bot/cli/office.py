@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
     report.add_argument("--xlsx", type=Path, metavar="FILE", help="also write an Excel workbook")
+    report.add_argument(
+        "--as-of",
+        metavar="ISO",
+        help="the figures as of this time (default: now); open cases past their limit by then "
+        "count against 按时办结率",
+    )
     report.set_defaults(run=_report)
 
 
@@ -100,16 +106,21 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.bootstrap import open_database
+    from bot.simulator import start_clock
     from office.report import write_text, write_xlsx
     from storage.db import transaction
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise UserError(f"--month must look like 2026-11, not {args.month!r}")
     zone = ZoneInfo(settings.tz)
+    try:
+        now = start_clock(args.as_of, settings.tz).now()
+    except ValueError:
+        raise UserError(f"--as-of is not an ISO time: {args.as_of}") from None
     _engine, sessions = open_database(settings)
     with transaction(sessions) as session:
-        print(write_text(session, args.month, zone))
+        print(write_text(session, args.month, zone, now=now))
         if args.xlsx:
-            count = write_xlsx(session, args.month, zone, args.xlsx)
+            count = write_xlsx(session, args.month, zone, args.xlsx, now=now)
             print(f"\n已写入 {args.xlsx}（{count} 件）")
     return 0
