@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.cli.common import UserError, bot_username
@@ -37,9 +38,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         poster.add_argument(
             "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
         )
-        if channel == "telegram":
+        poster.add_argument(
+            "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+        )
+        if channel == "wechat":
             poster.add_argument(
-                "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+                "--also-telegram",
+                action="store_true",
+                help="add a smaller Telegram code after the WeChat one",
             )
         poster.set_defaults(run=_qr)
 
@@ -61,18 +67,22 @@ def _qr(settings: Settings, args: argparse.Namespace) -> int:
 
     _engine, sessions = open_database(settings)
     code = (args.station or args.deputy or "").upper() or None
+
+    def telegram_link() -> Callable[[str], str]:
+        username = bot_username(settings, args)
+        return lambda scene: f"https://t.me/{username}?start={scene}"
+
     try:
+        also: list[tuple[str, Callable[[str], str]]] = []
         if args.qr_channel == "wechat":
             from bot.channels.wechat.scenes import scene_links
 
-            link = scene_links(settings, sessions)
+            link, channel = scene_links(settings, sessions), "微信"
+            if args.also_telegram:
+                also.append(("Telegram", telegram_link()))
         else:
-            username = bot_username(settings, args)
-
-            def link(scene: str) -> str:
-                return f"https://t.me/{username}?start={scene}"
-
-        posters = entry_posters(sessions, link, code)
+            link, channel = telegram_link(), "Telegram "
+        posters = entry_posters(sessions, link, code, channel=channel, also=also)
         written = write_posters(posters, args.output, many=args.all)
     except (LookupError, RuntimeError) as error:
         raise UserError(str(error)) from None
