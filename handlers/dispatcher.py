@@ -132,7 +132,7 @@ class Dispatcher:
         try:
             with session.begin_nested():
                 if turn.action is None and looks_like_number(turn.text) and turn.state.choices:
-                    raise Refused(f"没有这个选项，请回复 1–{len(turn.state.choices)} 之间的编号。")
+                    raise Refused(_no_such_choice(len(turn.state.choices)))
                 role = turn.identity.role
                 payload = turn.incoming.start
                 if payload and payload.startswith(INVITE_PREFIX):
@@ -160,6 +160,11 @@ def accept_invite(turn: Turn, token: str) -> None:
         f"您好，{deputy.name}代表！本账号已绑定为您的代表身份，交办给您的工单将发到这里。\n"
         "发送“我的工单”查看待办，发送“帮助”查看全部指令。"
     )
+
+
+def _no_such_choice(count: int) -> str:
+    span = "1" if count == 1 else f"1–{count} 之间的编号"
+    return f"没有这个选项，请回复 {span}（也可以回复选项的文字）。"
 
 
 def _typed_choice(state: DialogState, text: str) -> str | None:

@@ -32,7 +32,7 @@ from casework.cases import MAX_CASE_TEXT, CaseDraft
 from casework.directory import EntryPoint
 from handlers import actions
 from handlers.danger import danger_advice
-from handlers.small_talk import is_greeting, is_thanks, meaningful_length
+from handlers.small_talk import is_greeting, is_intent_only, is_thanks, meaningful_length
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
 
@@ -215,6 +215,11 @@ def _small_talk(turn: Turn) -> bool:
     if is_thanks(text):
         turn.refuse("不客气！如还有问题需要反映，直接发送文字描述即可。")
         return True
+    if is_intent_only(text):
+        turn.refuse(
+            "好的，请直接说说遇到了什么问题、在什么地方，例如“东岭村的路灯坏了，晚上很黑”。"
+        )
+        return True
     if meaningful_length(text) == 0:
         turn.refuse(
             "抱歉，没能看懂您的意思。如需反映问题，请用中文简要说明在什么地方、出了什么问题，"
@@ -345,6 +350,9 @@ def place_named(turn: Turn, _args: list[str]) -> None:
     there" (在县城，不在村里), or else the question again with its choices."""
     draft = _draft(turn)
     text = turn.text
+    if is_greeting(text) or is_thanks(text) or meaningful_length(text) == 0:
+        turn.refuse(_PROMPTS[turn.state.state])
+        return
     if "不在" in text and turn.state.state == "choosing_grid" and draft.get("elsewhere_offered"):
         return elsewhere(turn, [])
     places = turn.services.classifier.classify(text).places
@@ -364,8 +372,16 @@ def place_named(turn: Turn, _args: list[str]) -> None:
 
 
 def repeat_category(turn: Turn, _args: list[str]) -> None:
-    """Typed words that are not a category: the menu again (the numbers keep working)."""
+    """Typed words that are not a category: more of the description (东岭村的路灯坏了 after a
+    vague first message) is added and classified again; anything else gets the menu again."""
     draft = _draft(turn)
+    text = turn.text
+    if meaningful_length(text) >= MIN_CONTENT and not (is_greeting(text) or is_thanks(text)):
+        combined = f"{draft['text']}\n{text}" if draft.get("text") else text
+        if len(combined) <= MAX_CASE_TEXT:
+            draft["text"] = combined
+            _classify(turn, draft)
+            return _next_question(turn, draft)
     turn.refuse("没有这个类别，请回复类别前的编号或类别名称，或发送“取消”。")
     _ask_category(turn, draft)
 

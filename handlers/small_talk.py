@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["is_cancel", "is_greeting", "is_thanks", "meaningful_length"]
+__all__ = ["is_cancel", "is_greeting", "is_intent_only", "is_thanks", "meaningful_length"]
 
 # Particles, laughter and punctuation that carry no content of their own.
 _FILLER = set("啊呀呢吧哦噢嘛么哈呵嘿嘻嗯唉哎额呃啦咯喔哇~～")
@@ -21,6 +21,12 @@ _THANKS = (
     "谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "谢了", "辛苦了", "辛苦", "好的", "好", "嗯",
     "ok", "okay", "收到", "知道了", "明白了", "了解", "行", "可以", "没问题", "没事了",
     "谢谢代表", "谢谢你们",
+)  # fmt: skip
+# "I want to report something" with nothing reported yet.
+_INTENTS = (
+    "我想", "我要", "想要", "想", "要", "我", "有", "个", "一个", "一件", "件", "点", "一下", "下",
+    "反映", "反应", "投诉", "举报", "咨询", "请问", "问", "求助", "帮忙", "帮帮", "麻烦", "你们",
+    "问题", "事情", "事儿", "事", "情况", "诉求", "意见", "建议", "说", "找", "代表", "人大",
 )  # fmt: skip
 _CANCELS = (
     "取消", "算了", "不弄了", "不用了", "不要了", "不报了", "不反映了", "不提交了", "不办了",
@@ -50,6 +56,11 @@ def is_greeting(text: str) -> bool:
 
 def is_thanks(text: str) -> bool:
     return _only(text, _THANKS)
+
+
+def is_intent_only(text: str) -> bool:
+    """ "我想反映个问题": the wish to report, without the problem."""
+    return len(text) <= 20 and _only(text, _INTENTS)
 
 
 def is_cancel(text: str) -> bool:

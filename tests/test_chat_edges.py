@@ -386,3 +386,18 @@ async def test_urgent_cases_are_marked_in_the_card_and_my_cases(sim: Simulation)
     assert card.text.startswith("【紧急】【新交办工单】")
     listed = await sim.say(card.chat_id, "我的工单")
     assert f"【紧急】{TICKET}" in listed[0].text
+
+
+async def test_a_vague_opener_asks_for_the_problem_not_the_category_menu(sim: Simulation):
+    sent = await sim.say("resident:a", "我想反映个问题")
+    assert sent[0].text.startswith("好的，请直接说说遇到了什么问题")
+    assert sent[0].choices == ()
+
+
+async def test_a_fuller_description_at_the_category_menu_is_taken_as_the_description(sim):
+    """At the category menu, "东岭村的路灯坏了好几天了" got "没有这个类别" in the demo."""
+    asked = await sim.say("resident:a", "有个事情想问问怎么办才好")
+    assert "请选择问题类别" in asked[-1].text
+    sent = await sim.say("resident:a", "东岭村的路灯坏了好几天了")
+    assert "【类别】城乡建设" in sent[-1].text
+    assert "【位置】阳朔镇东岭村" in sent[-1].text
