@@ -401,3 +401,12 @@ async def test_a_fuller_description_at_the_category_menu_is_taken_as_the_descrip
     sent = await sim.say("resident:a", "东岭村的路灯坏了好几天了")
     assert "【类别】城乡建设" in sent[-1].text
     assert "【位置】阳朔镇东岭村" in sent[-1].text
+
+
+async def test_a_reopened_case_shows_the_last_result_as_the_last_one(sim: Simulation):
+    await resolved_case(sim)
+    await sim.say("resident:a", "2")
+    await sim.say("resident:a", "没清干净")
+    shown = await sim.say("resident:a", f"查询 {TICKET}")
+    assert "上次办理结果：水渠已清淤" in shown[0].text
+    assert "\n办理结果：" not in shown[0].text
