@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,12 +16,9 @@ from tests.conftest import make_app
 from tests.test_time_limits import at
 
 
-@pytest.fixture
-async def november(sqlite_url: str, tmp_path: Path):
-    """Three November cases: one resolved on time and rated 5, one resolved late and
-    rated 2 (reopened), one still open and never answered."""
+async def _november(url: str, folder: Path) -> None:
     clock = ManualClock(at("2026-11-02T09:00"))
-    app = make_app(sqlite_url, tmp_path, clock)
+    app = make_app(url, folder, clock)
     sim = Simulation.attach(app, clock)
     for i, text in enumerate(
         ["东岭村的路灯坏了", "东岭村的水渠堵了，农田灌溉不了", "西街有商家宰客"]
@@ -34,8 +33,19 @@ async def november(sqlite_url: str, tmp_path: Path):
     await sim.say("deputy:D002", "办结 YS-2026-000002 已清淤")
     await sim.say("resident:r1", "2")
     await sim.say("resident:r1", "没清干净")
-    yield sim, sqlite_url
     app.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def november(sample_sqlite: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Three November cases: one resolved on time and rated 5, one resolved late and
+    rated 2 (reopened), one still open and never answered. Built once: the tests only read."""
+    folder = tmp_path_factory.mktemp("november")
+    target = folder / "november.sqlite3"
+    shutil.copyfile(sample_sqlite, target)
+    url = f"sqlite:///{target}"
+    asyncio.run(_november(url, folder))
+    return None, url
 
 
 AS_OF = "2026-11-22T10:00"  # the third case's answer limit (11-16) has passed
