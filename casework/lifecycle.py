@@ -44,7 +44,6 @@ __all__ = [
     "Action",
     "IllegalTransition",
     "Status",
-    "allowed",
     "next_status",
     "status_named",
 ]
@@ -113,10 +112,6 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.REOPENED, A.RETURN): S.SUBMITTED,
 }
 
-
-def allowed(status: str, action: Action) -> bool:
-    """True when the table lets ``action`` move a case in ``status``."""
-    return (Status(status), action) in TRANSITIONS
 
 
 STATUS_LABELS: dict[Status, str] = {

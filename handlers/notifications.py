@@ -274,7 +274,7 @@ def render(
                 )
             ]
         case ev.SurveyAsked() | ev.CaseRated() | ev.CaseClosed() | ev.RecheckAnswered():
-            return survey_messages(event)
+            return survey_messages(event, zone)
         case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated() | ev.CalendarUnknown():
             return limits_messages(event, zone, office_name, now)
         case ev.LookbackListed(cases=cases, days=days):
