@@ -113,7 +113,6 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
 }
 
 
-
 STATUS_LABELS: dict[Status, str] = {
     S.SUBMITTED: "已登记，待交办",
     S.ASSIGNED: "已交办代表",
