@@ -6,6 +6,8 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
 - ``duty`` on the 1st of each month at 09:00: the duty reminder to every deputy.
 - ``calendar`` every day at 09:00: tells the office once a year when a year's holiday
   schedule is unknown (from 1 December for the next year).
+- ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
+  station's deputies and the county's to the office (汇总报送).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, time, timedelta
 from casework.calendar_notice import calendar_notice
 from casework.clock import Clock
 from casework.outbox import post
+from casework.suggestion_digest import monthly_digests
 from casework.sweeps import (
     duty_reminders,
     expire_dialogs,
@@ -28,6 +31,7 @@ from casework.sweeps import (
     run_surveys,
 )
 from handlers.notifications import render
+from handlers.suggestion_messages import render_suggestion_event
 from handlers.turn import Services
 from storage.db import SessionFactory, transaction
 
@@ -109,6 +113,15 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
         with transaction(sessions) as session:
             return deliver(session, duty_reminders(session, clock.now(), period()))
 
+    def monthly_digest() -> int:
+        with transaction(sessions) as session:
+            now = clock.now()
+            events = monthly_digests(session, now, zone)
+            for event in events:
+                for message in render_suggestion_event(event):
+                    post(session, now, message)
+            return len(events)
+
     def first_of_month(after: datetime) -> datetime:
         return next_month_start(after, zone)
 
@@ -125,4 +138,5 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
         Job("lookback", monthly_lookback, cron=monthly, next_fire=first_of_month),
         Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
         Job("calendar", yearly_calendar, cron={"hour": 9, "minute": 0}, next_fire=next_morning),
+        Job("digest", monthly_digest, cron=monthly, next_fire=first_of_month),
     ]

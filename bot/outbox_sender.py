@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, select, update
@@ -105,9 +105,14 @@ class OutboxSender:
             ).all()
         return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
 
-    def take_for_reply(self, channel: str, chat_id: str) -> tuple[str, list] | None:
+    def take_for_reply(
+        self, channel: str, chat_id: str, row_ids: Collection[int]
+    ) -> tuple[str, list] | None:
         """The chat's next message, marked sent, for a channel that can answer in the HTTP
-        response itself (WeChat's passive reply). None when nothing is waiting."""
+        response itself (WeChat's passive reply) — only if it is one of ``row_ids``, the rows
+        the request being answered wrote: anything older waits for the sender, in order."""
+        if not row_ids:
+            return None
         with transaction(self.sessions) as session:
             first = session.scalars(
                 select(OutboxMessage)
@@ -118,7 +123,7 @@ class OutboxSender:
                 )
                 .order_by(OutboxMessage.id)
             ).first()
-            if first is None or first.status != "pending":
+            if first is None or first.status != "pending" or first.id not in row_ids:
                 return None
             claimed = session.execute(
                 update(OutboxMessage)

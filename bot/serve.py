@@ -8,13 +8,16 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 from typing import Any
 
 import uvicorn
 
+from bot.access_log import QueryStringsDropped
 from bot.bootstrap import build_app
 from bot.channels.base import Channel
 from bot.channels.telegram.runner import TelegramReceiver
+from bot.channels.telegram.startup import bring_up, settings_problem
 from bot.cli.common import UserError
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
@@ -26,6 +29,12 @@ from storage.db import SessionFactory, transaction
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
+
+PLAIN_MODE_WARNING = (
+    "WeChat runs in PLAIN mode (no WECHAT_AES_KEY): the signature does not cover the message, "
+    "so anyone holding one signed callback URL can post messages as any user for 5 minutes. "
+    "Switch the Official Account to safe mode (安全模式) and set WECHAT_AES_KEY."
+)
 
 
 def telegram_channel(settings: Settings, sessions: SessionFactory) -> Any:
@@ -86,12 +95,14 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    if problem := settings_problem(settings):
+        print(f"grid-intake: {problem}", file=sys.stderr)
+        return 1
     app = build_app(settings, SystemClock())
     telegram = telegram_channel(settings, app.sessions)
     channels: dict[str, Channel] = {}
     receiver = None
     if telegram is not None:
-        await telegram.start()
         channels["telegram"] = telegram
         receiver = TelegramReceiver(telegram, app.dispatcher, telegram.on_migrated)
     wechat_callback = None
@@ -117,6 +128,8 @@ async def _serve(
             app_id=settings.wechat_app_id,
             on_user_action=lambda openid: open_window(app.sessions, openid),
         )
+        if not settings.wechat_aes_key:
+            log.warning(PLAIN_MODE_WARNING)
     if not channels:
         log.warning(
             "no channel is configured (TELEGRAM_BOT_TOKEN, WECHAT_APP_ID); serving health only"
@@ -124,14 +137,9 @@ async def _serve(
     tasks = []
     running_scheduler = None
     if telegram is not None and receiver is not None:
-        if settings.telegram_webhook_url and part in ("all", "web"):
-            await telegram.set_webhook(
-                settings.telegram_webhook_url, settings.telegram_webhook_secret
-            )
-        elif not settings.telegram_webhook_url and part in ("all", "worker"):
-            # Polling in the one worker: Telegram refuses two concurrent getUpdates.
-            await telegram.delete_webhook()
-            tasks.append(asyncio.create_task(receiver.poll(stop)))
+        # In the background: an unreachable Bot API must not keep the rest from serving.
+        up = bring_up(telegram, receiver, settings, part, stop, app.sessions)
+        tasks.append(asyncio.create_task(up))
     if part in ("all", "worker"):
         tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
         if scheduler:
@@ -150,6 +158,8 @@ async def _serve(
             port=port,
             log_level="info",
         )
+        # WeChat's signature, timestamp and nonce ride in the query string: not in the logs.
+        logging.getLogger("uvicorn.access").addFilter(QueryStringsDropped(("/wechat",)))
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         sockets = [listener] if listener is not None else None

@@ -28,7 +28,7 @@ from handlers.incoming import Incoming
 from storage.db import transaction
 from storage.models import Case, Deputy
 
-__all__ = ["CHANNEL", "ScriptError", "Simulation", "start_clock"]
+__all__ = ["CHANNEL", "ScriptError", "Simulation", "group_member", "start_clock"]
 
 CHANNEL = "console"  # the demo and the simulator share the terminal channel's name
 PLACEHOLDER = re.compile(r"\{\{\s*ticket(?:\s*:\s*(\d+))?\s*\}\}")
@@ -95,14 +95,19 @@ class Simulation:
 
     async def send(self, actor: str, **fields: Any) -> list[Sent]:
         is_group = actor.startswith("group:")
-        user = fields.pop("user", None) or actor
+        user = fields.pop("user", None)
+        if is_group:
+            member = group_member(actor, user)
+            fields.setdefault("sender_is_admin", user is None)
+        else:
+            member = actor
         incoming = Incoming(
             channel=CHANNEL,
             chat_id=actor,
-            user_id=f"{actor}/{user}" if is_group else actor,
+            user_id=member,
             message_id=uuid.uuid4().hex,
             is_group=is_group,
-            display_name=(user if is_group else actor).partition(":")[2] or user,
+            display_name="群主" if is_group and user is None else member.partition(":")[2],
             **fields,
         )
         self.app.dispatcher.handle(incoming)
@@ -125,9 +130,9 @@ class Simulation:
             start = self.fill_in(str(step["start"]))
             return await self.send(actor, start=start, user=step.get("user"))
         if "text" in step:
-            reply = {"reply_to_bot": True} if step.get("reply_to_bot") else {}
+            flags = {name: True for name in ("reply_to_bot", "addressed_to_bot") if step.get(name)}
             text = self.fill_in(str(step["text"]))
-            return await self.send(actor, text=text, user=step.get("user"), **reply)
+            return await self.send(actor, text=text, user=step.get("user"), **flags)
         if "choose" in step:
             return await self.send(actor, text=str(int(step["choose"])))
         if "location" in step:
@@ -194,6 +199,15 @@ class Simulation:
                     )
             if not expected and got:
                 raise AssertionError(f"{actor} said {says!r}: expected silence; got {got!r}")
+
+
+def group_member(group: str, user: str | None) -> str:
+    """Who speaks in a group step: ``"user": "wang"`` is the resident ``resident:wang``
+    (one person in the group and in private, as on Telegram), ``"deputy:D001"`` that
+    deputy; no ``user`` is the group's creator, an administrator who may bind it."""
+    if user is None:
+        return f"{group}/admin"
+    return user if ":" in user or user == "office" else f"resident:{user}"
 
 
 def start_clock(start: str | None, zone: str) -> ManualClock:

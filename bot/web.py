@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
+import logging
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -13,10 +13,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.telegram.runner import TelegramReceiver
+from bot.channels.telegram.updates import MalformedUpdate, parse_update_body
 from bot.channels.wechat.callback import WeChatCallback
 from storage.db import database_answers
 
 __all__ = ["make_web_app"]
+
+log = logging.getLogger(__name__)
 
 MAX_UPDATE_BYTES = 1_000_000
 
@@ -35,19 +38,19 @@ def make_web_app(
         return JSONResponse(body, status_code=200 if ok else 503)
 
     async def telegram_webhook(request: Request) -> Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if telegram is None or not hmac.compare_digest(given, telegram_secret or ""):
+        # Compared as bytes: a header with non-ASCII characters is just a wrong secret.
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode("latin-1")
+        secret = (telegram_secret or "").encode()
+        if telegram is None or not secret or not hmac.compare_digest(given, secret):
             return Response(status_code=403)
         body = await request.body()
         if len(body) > MAX_UPDATE_BYTES:
             return Response(status_code=413)
         try:
-            update = json.loads(body)
-        except ValueError:
+            await telegram.handle(parse_update_body(body))
+        except MalformedUpdate as error:
+            log.info("refused a Telegram update: %s", error)
             return Response(status_code=400)
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            return Response(status_code=400)
-        await telegram.handle(update)
         return Response(status_code=200)
 
     routes = [Route("/healthz", healthz)]

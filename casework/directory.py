@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from casework.geo import GridLocator
 from nlp.places import Gazetteer
+from nlp.similarity import Places
 from storage.models import County, Deputy, Grid, Station, Township
 
 __all__ = ["CountyDirectory", "EntryPoint"]
@@ -39,6 +40,7 @@ class CountyDirectory:
     townships: tuple[tuple[str, str], ...]  # (code, name) in the county file's order
     grids_by_township: dict[str, tuple[tuple[str, str], ...]]  # township → (grid code, name)
     entry_points: dict[str, EntryPoint]
+    places: Places  # grids and townships, for telling whether two texts name one place
     revision: int = 0  # the county's revision this was built from
 
     @classmethod
@@ -64,16 +66,22 @@ class CountyDirectory:
             home = deputy.stations[0].code if deputy.stations else None
             codes = tuple(g.code for g in deputy.grids)
             entries[deputy.code] = EntryPoint(deputy.code, "deputy", deputy.name, home, codes)
+        gazetteer = Gazetteer(places)
         return cls(
             county_code=county.code if county else "XX",
             county_name=county.name if county else "",
             office_name=county.office_name if county else "人大常委会代表工委",
-            gazetteer=Gazetteer(places),
+            gazetteer=gazetteer,
             locator=GridLocator((g.code, g.polygon) for g in grids if g.polygon),
             townships=tuple((t.code, t.name) for t in townships if t.code in by_township),
             grids_by_township={k: tuple(v) for k, v in by_township.items()},
             entry_points=entries,
             revision=county.revision if county else 0,
+            places=Places(
+                grids=gazetteer,
+                townships=Gazetteer((t.name, t.code) for t in townships),
+                township_of={g.code: g.station.township_code for g in grids},
+            ),
         )
 
     @property

@@ -19,6 +19,7 @@ from storage.models import (
     OutboxMessage,
     Resident,
 )
+from storage.upsert import insert_or_ignore
 
 __all__ = [
     "INVITE_PREFIX",
@@ -34,20 +35,26 @@ __all__ = [
 def _identity(
     session: Session, channel: str, external_id: str, now: datetime, display_name: str
 ) -> ChatIdentity:
-    identity = session.scalars(
-        select(ChatIdentity).where(
-            ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
-        )
-    ).one_or_none()
+    query = select(ChatIdentity).where(
+        ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
+    )
+    identity = session.scalars(query).one_or_none()
     if identity is None:
-        identity = ChatIdentity(
-            channel=channel,
-            external_id=external_id,
-            role="resident",
-            display_name=display_name,
-            created_at=now,
+        # A user's first two messages may arrive at once: insert-or-keep, then read the row
+        # (the other transaction's, once it has committed, or ours).
+        insert_or_ignore(
+            session,
+            ChatIdentity,
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "role": "resident",
+                "display_name": display_name,
+                "created_at": now,
+            },
+            ("channel", "external_id"),
         )
-        session.add(identity)
+        identity = session.scalars(query).one()
     return identity
 
 
@@ -132,7 +139,15 @@ def redeem_invite(
     invite = session.get(DeputyInvite, token)
     if invite is None or invite.expires_at <= now:
         raise Refused("该邀请链接无效或已过期，请联系代表工委重新获取。")
+    used = "该邀请链接已使用过。如需在新账号上绑定，请联系代表工委重新获取。"
     if invite.used_at is not None:
-        raise Refused("该邀请链接已使用过。如需在新账号上绑定，请联系代表工委重新获取。")
-    invite.used_at, invite.used_by = now, f"{channel}:{external_id}"
+        raise Refused(used)
+    # Claimed only if still unused: of two accounts redeeming one link at once, one wins.
+    claimed = session.execute(
+        update(DeputyInvite)
+        .where(DeputyInvite.token == token, DeputyInvite.used_at.is_(None))
+        .values(used_at=now, used_by=f"{channel}:{external_id}")
+    ).rowcount
+    if not claimed:
+        raise Refused(used)
     return bind_deputy(session, channel, external_id, invite.deputy_code, now)

@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ChatIdentity, DialogState, OutboxMessage
+from storage.upsert import insert_or_ignore
 
-__all__ = ["Message", "dialog_state", "post", "release_held", "remember_choices"]
+__all__ = ["Message", "dialog_state", "post", "queue", "release_held", "remember_choices"]
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,25 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
 
 def post(session: Session, now: datetime, message: Message) -> int:
     """Queue ``message`` for every chat of its recipient; returns the number of rows."""
+    return len(queue(session, now, message))
+
+
+def queue(session: Session, now: datetime, message: Message) -> list[OutboxMessage]:
+    """:func:`post`, returning the rows it wrote (unflushed)."""
     addresses = _addresses(session, message.recipient)
     if not addresses:
-        session.add(_row(message, now, None, None, status="held"))
-        return 1
+        rows = [_row(message, now, None, None, status="held")]
+        session.add(rows[0])
+        return rows
+    rows = []
     for channel, chat_id in addresses:
-        session.add(_row(message, now, channel, chat_id, status="pending"))
+        rows.append(_row(message, now, channel, chat_id, status="pending"))
+        session.add(rows[-1])
         # The latest message decides what a typed "1" means in that chat; a message without
         # choices clears them, unless it only refuses or explains (keep_choices).
         if message.choices or not message.keep_choices:
             remember_choices(session, now, channel, chat_id, message.choices)
-    return len(addresses)
+    return rows
 
 
 def _row(
@@ -83,19 +92,21 @@ def _row(
 
 def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) -> DialogState:
     """The dialog state of a private chat, created idle when missing."""
-    state = session.scalars(
-        select(DialogState).where(
-            DialogState.channel == channel,
-            DialogState.chat_id == chat_id,
-            DialogState.user_id == chat_id,
-        )
-    ).one_or_none()
-    if state is None:
-        state = DialogState(
-            channel=channel, chat_id=chat_id, user_id=chat_id, state="idle", data={}, choices=[],
-            updated_at=now,
+    query = select(DialogState).where(
+        DialogState.channel == channel,
+        DialogState.chat_id == chat_id,
+        DialogState.user_id == chat_id,
+    )
+    state = session.scalars(query).one_or_none()
+    if state is None:  # insert-or-keep: two first messages of one chat may arrive at once
+        insert_or_ignore(
+            session,
+            DialogState,
+            {"channel": channel, "chat_id": chat_id, "user_id": chat_id, "state": "idle",
+             "data": {}, "choices": [], "updated_at": now},
+            ("channel", "chat_id", "user_id"),
         )  # fmt: skip
-        session.add(state)
+        state = session.scalars(query).one()
     return state
 
 

@@ -22,12 +22,16 @@ VERBS: dict[str, int] = {
     "dept": 2,  # transfer to a department: ticket, department code
     # resident
     "msg": 1,  # write to the deputy of a case
-    "intake": 1,  # submit | category | grid | cancel | resume
+    "intake": 1,  # submit | category | grid | cancel | resume | metoo
     "cat": 1,  # category by index
     "tw": 1,  # township code
     "grid": 1,  # grid code
     "rate": 2,  # ticket, 1..5
     "check": 2,  # ticket, fixed | partly | not
+    # deputy, on a hometown suggestion
+    "sga": 1,  # answer: choose the result code (number)
+    "sgr": 2,  # answer with a result code: number, A | B | C | D
+    "sgt": 1,  # turn into a case (number)
 }
 
 _ARG = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")

@@ -21,6 +21,9 @@ _WORDS = {
     "交办": "assign", "/assign": "assign",
     "重新反映": "reopen", "/reopen": "reopen",
     "退回": "return", "/return": "return",
+    "答复建议": "answer_suggestion",
+    "转为工单": "adopt_suggestion",
+    "隐藏建议": "hide_suggestion",
 }  # fmt: skip
 _BARE = {
     "我的工单": "mycases", "/mycases": "mycases",
@@ -29,6 +32,8 @@ _BARE = {
     "帮助": "help", "/help": "help",
     "待交办": "unassigned", "/unassigned": "unassigned",
     "受理": "accept", "/accept": "accept",  # bare: the one case awaiting 签收
+    "建议列表": "suggestion_list",
+    "我的建议": "my_suggestions",
 }  # fmt: skip
 # Ticket numbers as typed: any case, full-width dashes, leading zeros optional (ys-2026-1).
 TICKET = re.compile(TICKET_PATTERN)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from casework.clock import Clock
 from casework.errors import Refused
+from casework.hometown_groups import member_identity
 from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
 from casework.live_county import LiveCounty
-from casework.outbox import Message, dialog_state, post
+from casework.outbox import Message, dialog_state, post, queue
 from handlers.choices import looks_like_number, match_choice
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
@@ -26,6 +27,7 @@ from handlers.incoming import MAX_TEXT_LENGTH, Incoming
 from handlers.intake import start
 from handlers.office import handle_office
 from handlers.resident import handle_resident
+from handlers.suggestions import handle_suggestions, wants_suggestions
 from handlers.turn import Services, Turn
 from storage.db import SessionFactory, transaction
 from storage.models import DialogState, InboundMessage
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 class Outcome:
     handled: bool  # False: a re-delivery of a message already handled
     replies: int = 0
+    outbox_ids: tuple[int, ...] = ()  # the rows it wrote: a passive reply may take only these
 
 
 class Dispatcher:
@@ -60,6 +63,8 @@ class Dispatcher:
             identity = identity_for(
                 session, incoming.channel, incoming.user_id, now, incoming.display_name
             )
+            if identity.group_only:  # first seen in a group; now the bot can write to it
+                identity.group_only = False
             state = dialog_state(session, now, incoming.channel, incoming.chat_id)
             turn = Turn(session, self.services, incoming, identity, state, now)
             if oversized:
@@ -70,27 +75,22 @@ class Dispatcher:
                 )
             else:
                 self._converse(session, turn)
-            for message in turn.out:
-                post(session, now, message)
-            return Outcome(handled=True, replies=len(turn.out))
+            return Outcome(True, len(turn.out), _queue_all(session, now, turn.out))
 
     def _group(self, session: Session, incoming: Incoming, now: datetime) -> Outcome:
-        identity = identity_for(
+        identity = member_identity(
             session, incoming.channel, incoming.user_id, now, incoming.display_name
         )
         state = dialog_state(session, now, incoming.channel, incoming.chat_id)
         turn = Turn(session, self.services, incoming, identity, state, now)
-        if len(incoming.text or "") > MAX_TEXT_LENGTH:
-            turn.reply_to(
-                f"chat:{incoming.channel}:{incoming.chat_id}", "建议内容过长，请精简到2000字以内。"
-            )
-        else:
-            try:
-                with session.begin_nested():
-                    handle_group(turn)
-            except Refused as refusal:
-                turn.out = []
-                turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
+        # No length check here: a long suggestion is refused with its length, long chatter
+        # is none of the bot's business.
+        try:
+            with session.begin_nested():
+                handle_group(turn)
+        except Refused as refusal:
+            turn.out = []
+            turn.reply_to(f"chat:{incoming.channel}:{incoming.chat_id}", str(refusal))
         for message in turn.out:
             post(session, now, message)
         return Outcome(handled=True, replies=len(turn.out))
@@ -139,6 +139,8 @@ class Dispatcher:
                     accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
                 elif payload is not None and role == "resident":
                     start(turn, payload)
+                elif wants_suggestions(turn, command):
+                    handle_suggestions(turn, command)
                 elif role == "deputy":
                     handle_deputy(turn, command)
                 elif role == "office":
@@ -149,6 +151,12 @@ class Dispatcher:
             session.expire_all()
             # A refusal changes nothing, the pending choices included.
             turn.out = [Message(turn.me, str(refusal), keep_choices=True)]
+
+
+def _queue_all(session: Session, now: datetime, messages: list[Message]) -> tuple[int, ...]:
+    rows = [row for message in messages for row in queue(session, now, message)]
+    session.flush()
+    return tuple(row.id for row in rows)
 
 
 def accept_invite(turn: Turn, token: str) -> None:

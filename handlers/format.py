@@ -67,7 +67,8 @@ def place_of(case: Case) -> str:
 def case_line(case: Case) -> str:
     label = STATUS_LABELS[Status(case.status)]
     urgent = "【紧急】" if case.urgent else ""
-    return f"{urgent}{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}"
+    metoo = f"｜我也遇到{len(case.followers)}人" if case.followers else ""
+    return f"{urgent}{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}{metoo}"
 
 
 def case_card(
@@ -102,6 +103,8 @@ def case_card(
         lines.append(f"办理结果：{case.resolution}")
     elif case.resolution:  # reopened or handed back: the last round's result, said as such
         lines.append(f"上次办理结果：{case.resolution}")
+    if case.followers:
+        lines.append(f"我也遇到：另有{len(case.followers)}位居民反映同一问题")
     return "\n".join(lines)
 
 

@@ -23,3 +23,8 @@ class Incoming:
     is_group: bool = False
     display_name: str = ""
     reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages
+    reply_to_text: str | None = None  # the text of the message replied to, when known
+    addressed_to_bot: bool = False  # in a group: the bot was @-mentioned (QQ: always)
+    # In a group: the sender is its creator or an administrator, as far as the channel
+    # can tell (Telegram: getChatMember, asked only for a bind attempt).
+    sender_is_admin: bool = False

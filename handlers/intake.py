@@ -32,6 +32,7 @@ from casework.cases import MAX_CASE_TEXT, CaseDraft
 from casework.directory import EntryPoint
 from handlers import actions
 from handlers.danger import danger_advice
+from handlers.metoo import follow_similar, me_too_offer
 from handlers.small_talk import is_greeting, is_intent_only, is_thanks, meaningful_length
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
@@ -132,16 +133,15 @@ def _summary(turn: Turn, draft: dict[str, Any]) -> None:
     if draft.get("photos"):
         lines.append(f"【照片】{len(draft['photos'])}张")
     lines.append("如需补充，可直接发送位置或照片。")
+    choices = [
+        ("确认提交", "intake:submit"),
+        ("修改类别", "intake:category"),
+        ("修改位置", "intake:grid"),
+        ("取消", "intake:cancel"),
+    ]
+    lines, choices = me_too_offer(turn, draft, lines, choices)  # 我也遇到, if it is
     _save(turn, "confirming", draft)
-    turn.reply(
-        "\n".join(lines),
-        [
-            ("确认提交", "intake:submit"),
-            ("修改类别", "intake:category"),
-            ("修改位置", "intake:grid"),
-            ("取消", "intake:cancel"),
-        ],
-    )
+    turn.reply("\n".join(lines), choices)
 
 
 def _ask_category(turn: Turn, draft: dict[str, Any]) -> None:
@@ -479,6 +479,7 @@ INTAKE: dict[str, dict[str, Step]] = {
         "intake:category": change_category,
         "intake:grid": change_grid,
         "intake:cancel": cancel_draft,
+        "intake:metoo": follow_similar,
     },
     "choosing_category": {
         "cat": choose_category,

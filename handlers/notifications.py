@@ -14,6 +14,7 @@ from casework import events as ev
 from casework.limits import department_contact
 from casework.outbox import Message
 from handlers import actions
+from handlers.followers import for_case_audience
 from handlers.format import (
     case_card,
     case_line,
@@ -73,7 +74,14 @@ def _assignment(case: Case, zone: ZoneInfo, now: datetime | None) -> Message:
 def render(
     event: ev.Event, zone: ZoneInfo, office_name: str, *, now: datetime | None = None
 ) -> list[Message]:
-    """The messages ``event`` means; ``now`` lets due times already over read as overdue."""
+    """The messages ``event`` means; ``now`` lets due times already over read as overdue.
+    Followers of a case (我也遇到) hear what the reporter hears."""
+    return for_case_audience(event, _render(event, zone, office_name, now=now))
+
+
+def _render(
+    event: ev.Event, zone: ZoneInfo, office_name: str, *, now: datetime | None = None
+) -> list[Message]:
     match event:
         case ev.CaseSubmitted():
             return []  # told together with the assignment or the office routing

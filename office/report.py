@@ -27,6 +27,7 @@ from casework.figures import (
 )
 from casework.lifecycle import STATUS_LABELS, Status
 from casework.overdue import past_answer_limit
+from office.suggestion_report import add_figures_sheet, figures_section
 from storage.models import Case
 
 __all__ = ["COLUMNS", "GROUPINGS", "LEDGER_COLUMNS", "write_text", "write_xlsx"]
@@ -103,6 +104,7 @@ def write_text(session: Session, month: str, zone: ZoneInfo, *, now: datetime | 
             f"承办：{c.deputy.name if c.deputy else '未交办'}"
             for c in urgent_open
         ]
+    lines += figures_section(session, month, zone)  # hometown suggestions, if any
     return "\n".join(lines)
 
 
@@ -226,5 +228,6 @@ def write_xlsx(
     ledger.freeze_panes = "B2"  # the header and the ticket stay in view
     ledger.auto_filter.ref = ledger.dimensions
     _print_well(ledger, 1)
+    add_figures_sheet(book, session, month, zone)  # hometown suggestions
     book.save(path)
     return len(cases)

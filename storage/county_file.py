@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import lock_county
 from storage.models import County, Department, Deputy, Grid, Station, Township
 
 __all__ = [
@@ -375,6 +376,7 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     """Create or update every entity by code, in the caller's transaction. Counts what
     really changed, and bumps the county's revision when anything did (running processes
     reload on that)."""
+    lock_county(session)
     created = updated = unchanged = 0
 
     def upsert(

@@ -13,10 +13,19 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["SessionFactory", "database_answers", "make_engine", "migrate", "transaction"]
+__all__ = [
+    "SessionFactory",
+    "current_revision",
+    "database_answers",
+    "lock_county",
+    "make_engine",
+    "migrate",
+    "transaction",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -41,13 +50,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Any fixed 64-bit numbers: the advisory locks grid-intake processes take to migrate, and to
+# import a county file.
+_MIGRATION_LOCK = 0x6772_6964_6D69_6772  # "gridmigr"
+_COUNTY_LOCK = 0x6772_6964_636F_756E  # "gridcoun"
+
+
+def lock_county(session: Session) -> None:
+    """Serialise county imports: two at once would both insert the same new codes. PostgreSQL
+    holds the lock until the transaction ends; SQLite serialises writers by itself."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COUNTY_LOCK})
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic, the only way the schema is made."""
+    """Bring the schema to ``revision`` with Alembic, the only way the schema is made.
+
+    Safe when several processes start together on an empty database: the first takes a lock
+    for the whole upgrade, the others wait for it and then find nothing left to do.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Released at commit; without it concurrent CREATE TYPE/TABLE collide
+            # (UniqueViolation on pg_type_typname_nsp_index).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            # The database's own write lock, taken before Alembic reads its version: the
+            # driver would otherwise run each DDL statement on its own, unlocked.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema's Alembic revision; None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def has_schema(engine: Engine) -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "Case",
     "CaseAlarm",
     "CaseEvent",
+    "CaseFollower",
     "ChatIdentity",
     "County",
     "Department",
@@ -46,6 +47,8 @@ __all__ = [
     "SharedValue",
     "Station",
     "Suggestion",
+    "SuggestionEvent",
+    "Support",
     "Survey",
     "TicketCounter",
     "Township",
@@ -220,6 +223,9 @@ class ChatIdentity(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    # First seen as a member of a group and never written to the bot in private: the bot
+    # cannot open a private chat with it (Telegram refuses), so nothing is addressed to it.
+    group_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
     resident: Mapped[Resident | None] = relationship()
     deputy: Mapped[Deputy | None] = relationship()
@@ -311,6 +317,10 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
+    followers: Mapped[list[CaseFollower]] = relationship(
+        order_by="CaseFollower.id", cascade="all, delete-orphan"
+    )
+    suggestion: Mapped[Suggestion | None] = relationship(back_populates="case", viewonly=True)
 
 
 class CaseEvent(Base):
@@ -327,6 +337,22 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship(back_populates="events")
+
+
+class CaseFollower(Base):
+    """A resident who reported the same problem and follows this case instead (我也遇到):
+    told what the reporter is told, and counted for the deputy and the office."""
+
+    __tablename__ = "case_followers"
+    __table_args__ = (UniqueConstraint("case_id", "identity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    created_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16), default="metoo")  # metoo | suggestion
+
+    identity: Mapped[ChatIdentity] = relationship()
 
 
 class CaseAlarm(Base):
@@ -389,24 +415,100 @@ class HometownGroup(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(128))
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"))
+    # Bound by a deputy's code (绑定 D001): the group is that deputy's too (digests).
+    deputy_code: Mapped[str | None] = mapped_column(ForeignKey("deputies.code"))
     bound_at: Mapped[datetime]
+    bound_by: Mapped[str] = mapped_column(String(64), default="")  # deputy:D001, admin, office
 
     station: Mapped[Station] = relationship()
+    deputy: Mapped[Deputy | None] = relationship()
 
 
 class Suggestion(Base):
+    """A hometown suggestion ``JY-YYYY-NNNNNN``; its history is its SuggestionEvents.
+
+    ``status``: collected → merged | in_digest → answered (result B) | closed (A, C, D) |
+    adopted (turned into a case). Hidden ones keep their status and leave every list.
+    """
+
     __tablename__ = "suggestions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("hometown_groups.id"), index=True)
+    # The station it was collected for (a group may be re-bound later).
+    station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), index=True)
     author_id: Mapped[str] = mapped_column(String(128))
+    author_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_identities.id"), index=True
+    )
     author_name: Mapped[str] = mapped_column(String(100), default="")
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(32))
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="collected", index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"), index=True)
+    digested_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(1))  # A | B | C | D
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(ForeignKey("deputies.code"))
+    answered_at: Mapped[datetime | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), unique=True)
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     group: Mapped[HometownGroup] = relationship()
+    station: Mapped[Station] = relationship()
+    author_identity: Mapped[ChatIdentity | None] = relationship()
+    merged_into: Mapped[Suggestion | None] = relationship(
+        remote_side="Suggestion.id", back_populates="repeats"
+    )
+    repeats: Mapped[list[Suggestion]] = relationship(
+        back_populates="merged_into", order_by="Suggestion.id"
+    )
+    case: Mapped[Case | None] = relationship(back_populates="suggestion")
+    supports: Mapped[list[Support]] = relationship(
+        foreign_keys="Support.suggestion_id", order_by="Support.id", back_populates="suggestion"
+    )
+    events: Mapped[list[SuggestionEvent]] = relationship(
+        order_by="SuggestionEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class SuggestionEvent(Base):
+    """The append-only ledger of a suggestion: one row per thing that happened to it."""
+
+    __tablename__ = "suggestion_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    status_after: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Support(Base):
+    """One member's support (附议) of a suggestion, or a similar suggestion merged into it;
+    the unique key is what makes a second support impossible."""
+
+    __tablename__ = "supports"
+    __table_args__ = (UniqueConstraint("suggestion_id", "identity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id"), index=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("hometown_groups.id"))
+    # Set when the support is a merged suggestion of this member's.
+    from_suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id"))
+    created_at: Mapped[datetime]
+
+    suggestion: Mapped[Suggestion] = relationship(
+        foreign_keys=[suggestion_id], back_populates="supports"
+    )
+    identity: Mapped[ChatIdentity] = relationship()
 
 
 class WeChatWindow(Base):

@@ -22,7 +22,7 @@ def suggestions(sim: Simulation) -> list[tuple[str, str, str]]:
 
 
 async def bound(sim: Simulation) -> None:
-    sent = await sim.step({"from": GROUP, "user": "admin", "start": "ST-DL"})
+    sent = await sim.step({"from": GROUP, "start": "ST-DL"})  # no user: the group's creator
     assert sent[0].text.startswith("本群已绑定为东岭片区人大代表联络站的“我为家乡建言献策”群")
 
 
@@ -32,7 +32,11 @@ async def test_suggestions_are_collected_classified_and_acknowledged(sqlite_sim:
         {"from": GROUP, "user": "wang", "text": "#建议 村里的路该修了，坑太多"}
     )
     assert [(s.chat_id, s.text) for s in sent] == [
-        (GROUP, "已收到wang的建议（交通运输）：村里的路该修了，坑太多。谢谢！")
+        (
+            GROUP,
+            "已收到wang的建议 JY-2026-000001（交通运输）：村里的路该修了，坑太多。谢谢！\n"
+            "赞同的群友可回复本消息“附议”。",
+        )
     ]
     await sqlite_sim.step({"from": GROUP, "user": "li", "text": "/jy 建议在村小学门口装个红绿灯"})
     await sqlite_sim.step(
@@ -66,7 +70,7 @@ async def test_one_acknowledgement_per_member_per_minute(sqlite_sim: Simulation)
 async def test_an_unbound_group_is_told_how_to_bind(sqlite_sim: Simulation):
     sent = await sqlite_sim.step({"from": GROUP, "user": "wang", "text": "#建议 路该修了"})
     assert sent[0].text.startswith("本群尚未绑定家乡联络站")
-    unknown = await sqlite_sim.step({"from": GROUP, "user": "admin", "start": "ST-NOPE"})
+    unknown = await sqlite_sim.step({"from": GROUP, "start": "ST-NOPE"})
     assert unknown[0].text.startswith("没有代码为“ST-NOPE”的联络站")
 
 

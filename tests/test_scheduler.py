@@ -18,11 +18,11 @@ from tests.conftest import make_app
 from tests.test_time_limits import SHANGHAI, at
 
 
-async def test_the_worker_schedules_a_minute_sweep_two_monthly_jobs_and_a_daily_one(app):
+async def test_the_worker_schedules_a_minute_sweep_three_monthly_jobs_and_a_daily_one(app):
     scheduler = start_scheduler(app.jobs, "Asia/Shanghai")
     try:
         jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
-        assert set(jobs) == {"sweep", "lookback", "duty", "calendar"}
+        assert set(jobs) == {"sweep", "lookback", "duty", "digest", "calendar"}
         assert isinstance(jobs["sweep"], IntervalTrigger)
         assert jobs["sweep"].interval == timedelta(minutes=1)
         assert isinstance(jobs["lookback"], CronTrigger)

@@ -14,13 +14,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import cases, county, nlp, office, run
+from bot.cli import cases, county, db, nlp, office, run, suggestions
 from bot.cli.common import UserError, settings_from
 
 __all__ = ["UserError", "main"]
 
 # The order of the help text.
-TOPICS = (run, county, nlp, cases, office)
+TOPICS = (run, db, county, nlp, cases, office, suggestions)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "invite", parents=[common], help="print a one-time Telegram link for a deputy"
     )
     invite.add_argument("code", metavar="CODE")
-    invite.add_argument("--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)")
+    invite.add_argument(
+        "--bot-username",
+        help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
+    )
     invite.add_argument("--days", type=int, default=14, help="how long the link works")
     invite.set_defaults(run=_invite)
 
@@ -39,7 +42,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
         )
         poster.add_argument(
-            "--bot-username", help="the bot's @username (env TELEGRAM_BOT_USERNAME)"
+            "--bot-username",
+            help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
         )
         if channel == "wechat":
             poster.add_argument(
@@ -69,7 +73,7 @@ def _qr(settings: Settings, args: argparse.Namespace) -> int:
     code = (args.station or args.deputy or "").upper() or None
 
     def telegram_link() -> Callable[[str], str]:
-        username = bot_username(settings, args)
+        username = bot_username(settings, args, sessions)
         return lambda scene: f"https://t.me/{username}?start={scene}"
 
     try:
@@ -99,8 +103,8 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import transaction
     from storage.models import Deputy
 
-    username = bot_username(settings, args)
     _engine, sessions = open_database(settings)
+    username = bot_username(settings, args, sessions)
     try:
         with transaction(sessions) as session:
             token = create_invite(session, args.code.upper(), SystemClock().now(), days=args.days)

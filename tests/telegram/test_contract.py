@@ -28,6 +28,7 @@ from storage.models import Case, HometownGroup, OutboxMessage
 from tests.conftest import make_app
 
 TICKET_PREFIX = "YS-"
+BOT = "grid_intake_bot"
 RESIDENT, DEPUTY, GROUP = 1001, 2002, -100200
 FAST = RateLimits(per_chat_interval=0.02, per_group_interval=0.05, overall_per_second=1000)
 
@@ -150,6 +151,35 @@ async def test_a_hometown_group_suggestion(bench: Bench):
     assert bench.texts_to(GROUP)[-1].startswith("本群已绑定为东岭片区人大代表联络站")
     await bench.push(fake.group_text(GROUP, 3004, "#建议 村里的路该修了"))
     assert bench.texts_to(GROUP)[-1].startswith("已收到")
+
+
+async def test_only_the_groups_creator_or_an_admin_binds_it(bench: Bench):
+    fake = bench.fake
+    fake.set_member(GROUP, 3005, "member")
+    await bench.push(fake.bot_added_to_group(GROUP, 3005, "ST-DL", adder_status="member"))
+    assert bench.texts_to(GROUP)[-1].startswith("只有本群群主或管理员")
+    await bench.push(fake.bot_added_to_group(GROUP, 3003, "ST-DL"))  # the creator
+    assert bench.texts_to(GROUP)[-1].startswith("本群已绑定为东岭片区人大代表联络站")
+    await bench.push(fake.group_text(GROUP, 3005, f"/start@{BOT} ST-BS"))
+    assert bench.texts_to(GROUP)[-1].startswith("只有本群群主或管理员")
+    fake.set_member(GROUP, 3006, "administrator")
+    await bench.push(fake.group_text(GROUP, 3006, f"/start@{BOT} ST-BS"))
+    assert bench.texts_to(GROUP)[-1].startswith("本群已绑定为白沙片区人大代表联络站")
+    await bench.push(fake.group_text(GROUP, 3005, "#建议 村里的路该修了"))
+    asked = [(p["chat_id"], p["user_id"]) for m, p in fake.calls if m == "getChatMember"]
+    assert asked == [(GROUP, 3005), (GROUP, 3003), (GROUP, 3005), (GROUP, 3006)]  # binds only
+    with transaction(bench.app.sessions) as session:
+        assert session.scalars(select(HometownGroup.station_code)).one() == "ST-BS"
+
+
+async def test_a_reply_supports_the_suggestion_it_quotes(bench: Bench):
+    fake = bench.fake
+    await bench.push(fake.bot_added_to_group(GROUP, 3003, "ST-DL"))
+    await bench.push(fake.group_text(GROUP, 3004, "#建议 村口路灯坏了"))
+    first = bench.texts_to(GROUP)[-1]
+    await bench.push(fake.group_text(GROUP, 3007, "#建议 学校门口装红绿灯"))
+    await bench.push(fake.group_text(GROUP, 3008, "附议", reply_to_bot=True, replied_text=first))
+    assert bench.texts_to(GROUP)[-1].startswith("已记录小王对建议 JY-2026-000001")
 
 
 async def test_a_group_that_became_a_supergroup_keeps_its_binding(bench: Bench):

@@ -41,7 +41,9 @@ class AiogramTelegram:
         self.username = ""
 
     async def start(self) -> None:
-        self.bot = Bot(self._token, session=AiohttpSession(api=self._server))
+        """Opens the session, then getMe; may be called again after a failed getMe."""
+        if self.bot is None:
+            self.bot = Bot(self._token, session=AiohttpSession(api=self._server))
         self.username = (await self.bot.get_me()).username or ""
 
     async def stop(self) -> None:
@@ -85,6 +87,12 @@ class AiogramTelegram:
 
     async def answer_button(self, callback_query_id: str, text: str | None = None) -> None:
         await self._bot().answer_callback_query(callback_query_id, text=text)
+
+    async def chat_member_status(self, chat_id: str, user_id: str) -> str:
+        """The user's status in the chat: creator, administrator, member, left…"""
+        member = await self._bot().get_chat_member(chat_id=int(chat_id), user_id=int(user_id))
+        status = member.status
+        return str(getattr(status, "value", status))
 
     async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
         got = await self._bot().get_updates(

@@ -142,8 +142,10 @@ class FakeBotApi:
         limit_per_chat_per_second: float | None = None,
         random_429: float = 0.0,
         seed: int = 0,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port  # 0: any free port; a fixed one to come up where a client already points
         self.limit_per_second = limit_per_second
         self.limit_per_chat_per_second = limit_per_chat_per_second
         self.random_429, self._random = random_429, random.Random(seed)
@@ -153,6 +155,8 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self.blocked: set[int] = set()
         self.migrated: dict[int, int] = {}  # old group id -> supergroup id
+        # (chat id, user id) -> creator | administrator | member | left, for getChatMember
+        self.members: dict[tuple[int, int], str] = {}
         self.webhook_url = ""
         self.commands: list[dict[str, Any]] = []
         self._updates: list[dict[str, Any]] = []
@@ -181,7 +185,7 @@ class FakeBotApi:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
         host, port = self._runner.addresses[0][:2]
         self.server_root = f"http://{host}:{port}"
         return self
@@ -269,12 +273,13 @@ class FakeBotApi:
         chat_type: str = "group",
         reply_to_bot: bool = False,
         entities: list[dict[str, Any]] | None = None,
+        replied_text: str = "…",
     ) -> dict[str, Any]:
         chat = self._group(chat_id, chat_type)
         extra: dict[str, Any] = {}
         if reply_to_bot:
             extra["reply_to_message"] = {"message_id": next(self._message_ids), "from": BOT_USER}
-            extra["reply_to_message"].update(chat=chat, date=int(time.time()), text="…")
+            extra["reply_to_message"].update(chat=chat, date=int(time.time()), text=replied_text)
         return self._message_update(chat, user_id, text=text, entities=entities, **extra)
 
     def group_migrated(self, old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
@@ -284,11 +289,22 @@ class FakeBotApi:
         return self._message_update(chat, None, migrate_to_chat_id=new_chat_id)
 
     def bot_added_to_group(
-        self, chat_id: int, user_id: int, start_payload: str | None = None
+        self,
+        chat_id: int,
+        user_id: int,
+        start_payload: str | None = None,
+        *,
+        adder_status: str = "creator",
     ) -> dict[str, Any]:
-        """The `/start@bot PAYLOAD` message a `?startgroup=PAYLOAD` link makes the adder send."""
+        """The `/start@bot PAYLOAD` message a `?startgroup=PAYLOAD` link makes the adder send
+        (by default the group's creator: groups usually let only admins add bots)."""
+        self.set_member(chat_id, user_id, adder_status)
         text = f"/start@{BOT_USER['username']}" + (f" {start_payload}" if start_payload else "")
         return self._message_update(self._group(chat_id, "group"), user_id, text=text)
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """What getChatMember answers for this user in this chat (default: member)."""
+        self.members[(chat_id, user_id)] = status
 
     # -- update builders -------------------------------------------------------------------
 
@@ -427,6 +443,25 @@ class FakeBotApi:
 
     def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return BOT_USER
+
+    def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A ChatMember of the kind the status names, with the fields both libraries need."""
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or not isinstance(user_id, int):
+            raise ApiError(400, "Bad Request: chat_id and user_id must be numbers")
+        status = self.members.get((chat_id, user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": self._user(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = (
+                "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                "can_restrict_members", "can_promote_members", "can_change_info",
+                "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+                "can_send_welcome_messages",
+            )  # fmt: skip
+            member.update(dict.fromkeys(rights, True), can_be_edited=False, is_anonymous=False)
+        return member
 
     def _new_message(self, params: dict[str, Any], **fields: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id")

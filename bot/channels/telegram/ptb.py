@@ -41,6 +41,7 @@ class PtbTelegram:
         self.on_migrated = on_migrated
 
     async def start(self) -> None:
+        """getMe; may be called again after it failed (the requests are already open then)."""
         await self.bot.initialize()
 
     async def stop(self) -> None:
@@ -79,6 +80,11 @@ class PtbTelegram:
 
     async def answer_button(self, callback_query_id: str, text: str | None = None) -> None:
         await self.bot.answer_callback_query(callback_query_id, text=text)
+
+    async def chat_member_status(self, chat_id: str, user_id: str) -> str:
+        """The user's status in the chat: creator, administrator, member, left…"""
+        member = await self.bot.get_chat_member(chat_id=int(chat_id), user_id=int(user_id))
+        return str(getattr(member.status, "value", member.status))
 
     async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]:
         got = await self.bot.get_updates(

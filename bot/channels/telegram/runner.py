@@ -1,17 +1,21 @@
 """Receiving from Telegram: long polling, or updates posted to the webhook. Each update is
 handled in a thread (the dispatcher is synchronous and talks to the database), deduplicated
-by its update_id, and a pressed button is answered so the client stops its spinner."""
+by its update_id, and a pressed button is answered so the client stops its spinner. An update
+without the Bot API's shape raises MalformedUpdate before anything is stored."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.channels.telegram.updates import migration_of, update_to_incoming
+from bot.channels.telegram.updates import MalformedUpdate, read_update
 from handlers.dispatcher import Dispatcher
+from handlers.groups import is_bind_attempt
+from handlers.incoming import Incoming
 
 __all__ = ["TelegramBackend", "TelegramReceiver"]
 
@@ -22,6 +26,8 @@ class TelegramBackend(Protocol):
     async def updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]: ...
 
     async def answer_button(self, callback_query_id: str, text: str | None = None) -> None: ...
+
+    async def chat_member_status(self, chat_id: str, user_id: str) -> str: ...
 
 
 class TelegramReceiver:
@@ -36,23 +42,38 @@ class TelegramReceiver:
         self.on_migrated = on_migrated
 
     async def handle(self, update: dict[str, Any]) -> bool:
-        """Handle one update; False when it was a re-delivery or carried nothing for us."""
-        migration = migration_of(update)
-        if migration is not None and self.on_migrated is not None:
-            await asyncio.to_thread(self.on_migrated, *migration)
+        """Handle one update; False when it was a re-delivery or carried nothing for us.
+        Raises MalformedUpdate (nothing stored) when it is not a Bot API update."""
+        reading = read_update(update)
+        if reading.migration is not None:
+            if self.on_migrated is not None:
+                await asyncio.to_thread(self.on_migrated, *reading.migration)
             return True
-        incoming = update_to_incoming(update)
         handled = False
+        incoming = reading.incoming
+        if incoming is not None and is_bind_attempt(incoming):
+            incoming = await self._with_admin_flag(incoming)
         if incoming is not None:
             outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
             handled = outcome.handled
-        query = update.get("callback_query")
-        if query:
+        if reading.callback_query_id is not None:
             try:
-                await self.backend.answer_button(str(query["id"]))
+                await self.backend.answer_button(reading.callback_query_id)
             except Exception as error:  # an expired query id is harmless
                 log.info("answerCallbackQuery failed: %s", error)
         return handled
+
+    async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
+        """Only a group's creator or administrators may bind it: ask Telegram
+        (getChatMember) who the sender is there. A failed lookup is "not an admin", so
+        the binding is refused with how-to, never applied by mistake."""
+        try:
+            status = await self.backend.chat_member_status(incoming.chat_id, incoming.user_id)
+        except Exception as error:
+            log.warning("getChatMember failed for a bind attempt: %s", error)
+            status = ""
+        admin = status in ("creator", "administrator")
+        return dataclasses.replace(incoming, sender_is_admin=admin)
 
     async def poll(self, stop: asyncio.Event, *, timeout: int = 25) -> None:
         offset: int | None = None
@@ -66,6 +87,8 @@ class TelegramReceiver:
             for update in updates:
                 try:
                     await self.handle(update)
+                except MalformedUpdate as error:
+                    log.warning("refused a malformed update (%s)", error)
                 except Exception:
                     # One bad update must not stop the bot; its whole content goes to the log
                     # so that no resident's message is lost even then.

@@ -20,6 +20,7 @@ from wechatpy.session import SessionStorage
 
 from storage.db import SessionFactory, transaction
 from storage.models import SharedValue
+from storage.upsert import insert_or_update
 
 __all__ = ["DatabaseStorage", "SharedTokenClient"]
 
@@ -57,11 +58,8 @@ class DatabaseStorage(SessionStorage):
 
 def _put(session: Session, key: str, value: Any, ttl: int | None) -> None:
     expires = _now() + timedelta(seconds=ttl) if ttl else None
-    row = session.get(SharedValue, key)
-    if row is None:
-        session.add(SharedValue(key=key, value=json.dumps(value), expires_at=expires))
-    else:
-        row.value, row.expires_at = json.dumps(value), expires
+    row = {"value": json.dumps(value), "expires_at": expires}
+    insert_or_update(session, SharedValue, {"key": key, **row}, ("key",), row)
 
 
 class SharedTokenClient(WeChatClient):

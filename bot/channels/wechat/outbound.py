@@ -16,6 +16,7 @@ from wechatpy.exceptions import WeChatClientException
 from bot.channels.base import Capabilities, RetryLater, numbered
 from storage.db import SessionFactory, transaction
 from storage.models import WeChatWindow
+from storage.upsert import insert_or_update
 
 __all__ = ["WINDOW", "WeChatChannel", "open_window"]
 
@@ -32,12 +33,15 @@ def _now() -> datetime:
 
 def open_window(sessions: SessionFactory, openid: str, at: datetime | None = None) -> None:
     """The user acted (wrote, scanned, shared a location): a fresh 48-hour window."""
-    with transaction(sessions) as session:
-        window = session.get(WeChatWindow, openid)
-        if window is None:
-            session.add(WeChatWindow(openid=openid, opened_at=at or _now(), sent=0))
-        else:
-            window.opened_at, window.sent = at or _now(), 0
+    opened = at or _now()
+    with transaction(sessions) as session:  # one statement: the same MsgId may come 4 at once
+        insert_or_update(
+            session,
+            WeChatWindow,
+            {"openid": openid, "opened_at": opened, "sent": 0},
+            ("openid",),
+            {"opened_at": opened, "sent": 0},
+        )
 
 
 class WeChatChannel:

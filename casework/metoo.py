@@ -1,0 +1,85 @@
+"""我也遇到: a resident about to report what another resident of the same grid reported in
+the last 14 days (same category, similar text, case still open) may follow that case
+instead. Followers hear what the reporter hears and are counted for the deputy and the
+office. Never across grids (the grid is part of the query, not of the similarity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework.cases import Casework
+from casework.errors import Refused
+from casework.routing import OPEN_STATUSES
+from nlp.similarity import OFFER, Places, signature, similarity
+from storage.models import Case, CaseFollower, ChatIdentity
+
+__all__ = ["METOO_WINDOW", "CaseFollowed", "follow", "similar_open_case"]
+
+METOO_WINDOW = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class CaseFollowed:
+    case: Case
+    follower: ChatIdentity
+    text: str  # what the follower was about to report
+    followers: int
+
+
+def similar_open_case(
+    session: Session,
+    *,
+    grid_code: str,
+    category: str,
+    text: str,
+    identity: ChatIdentity,
+    now: datetime,
+    places: Places | None = None,
+) -> Case | None:
+    """The open case of another resident in this grid and category, reported in the last
+    14 days, that says the same thing (the most similar; the older on a tie)."""
+    followed = select(CaseFollower.case_id).where(CaseFollower.identity_id == identity.id)
+    mine = signature(text, places)
+    best: tuple[float, Case] | None = None
+    for case in session.scalars(
+        select(Case)
+        .where(
+            Case.grid_code == grid_code,
+            Case.category == category,
+            Case.status.in_(OPEN_STATUSES),
+            Case.created_at >= now - METOO_WINDOW,
+            Case.resident_id != (identity.resident_id or 0),
+            Case.id.not_in(followed),
+        )
+        .order_by(Case.id)
+    ):
+        score = similarity(mine, signature(case.text, places))
+        if score >= OFFER and (best is None or score > best[0]):
+            best = (score, case)
+    return best[1] if best else None
+
+
+def follow(
+    cw: Casework, session: Session, case: Case, identity: ChatIdentity, text: str
+) -> CaseFollowed:
+    """Add the resident to the case's followers (once) and note it in the case's ledger."""
+    if case.resident_id == identity.resident_id:
+        raise Refused(f"工单 {case.ticket} 是您本人反映的，办理进展会直接告诉您。")
+    if case.status not in OPEN_STATUSES:
+        raise Refused(f"工单 {case.ticket} 已办结或撤销，请直接描述问题，我们将重新登记。")
+    now = cw.clock.now()
+    try:
+        with session.begin_nested():
+            session.add(CaseFollower(case_id=case.id, identity_id=identity.id, created_at=now))
+            session.flush()
+    except IntegrityError:
+        raise Refused(f"您已关注工单 {case.ticket}，办理进展会同步告诉您。") from None
+    session.refresh(case, ["followers"])
+    cw.record(case, now, "followed", f"resident:{identity.resident_id}", text)
+    return CaseFollowed(case, identity, text, len(case.followers))

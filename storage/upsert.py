@@ -1,0 +1,46 @@
+"""Insert-or-keep and insert-or-update in one statement, for rows that two transactions may
+create at once (a new user's first two messages, one MsgId delivered four times).
+
+Select-then-insert loses that race: both see no row, both insert, one fails on the unique key.
+``INSERT … ON CONFLICT`` does not: on PostgreSQL the second waits for the first to commit and
+then keeps (or updates) its row; SQLite runs writers one at a time anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+__all__ = ["insert_or_ignore", "insert_or_update"]
+
+_DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _insert(session: Session, model: type, values: Mapping[str, Any]) -> Any:
+    name = session.get_bind().dialect.name
+    try:
+        return _DIALECTS[name](model).values(**values)
+    except KeyError:
+        raise NotImplementedError(f"no upsert for the {name} dialect") from None
+
+
+def insert_or_ignore(
+    session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]
+) -> None:
+    """Insert the row unless one with the same ``key`` (a unique constraint) exists."""
+    session.execute(_insert(session, model, values).on_conflict_do_nothing(index_elements=key))
+
+
+def insert_or_update(
+    session: Session,
+    model: type,
+    values: Mapping[str, Any],
+    key: Sequence[str],
+    update: Mapping[str, Any],
+) -> None:
+    """Insert the row, or set ``update`` on the one with the same ``key``."""
+    statement = _insert(session, model, values)
+    session.execute(statement.on_conflict_do_update(index_elements=key, set_=dict(update)))
