@@ -4,8 +4,8 @@ A resident types "营业执招丢了" (a typo), "小巴车塞得满满的" or "�
 the file is in it, yet any clerk knows where it goes. Two kinds of weak evidence, used only
 when the keywords found nothing:
 
-- each category's ``backoff:`` nouns in the keyword file (小区, 车, 医生…), found anywhere in
-  the text, one point each;
+- each category's ``backoff:`` words in the keyword file (小区, 车, 医…), found anywhere in
+  the text, each its points (a list gives every word one point);
 - pairs of characters taken from the words of the keywords themselves: 营业 occurs only in
   商贸旅游's keywords (营业执照, 营业时间…), 理费 only in 城乡建设's (物业管理费), so a
   message with 营业 leans to 商贸旅游. Pairs are taken inside the dictionary words a
@@ -21,7 +21,7 @@ resident to confirm whenever more than one category came up.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nlp.features import char_grams
@@ -31,8 +31,8 @@ __all__ = ["DECISIVE_SHARE", "Backoff", "Guess"]
 
 DECISIVE_SHARE = 0.8
 MAX_CONFIDENCE = 0.3
-# A guess needs one backoff noun or one decisive pair at the least.
-MIN_SCORE = DECISIVE_SHARE
+# A guess needs half a point at the least: one single-character backoff word will do.
+MIN_SCORE = 0.5
 
 # Pairs that occur inside keywords but say nothing about the topic.
 _GENERAL = frozenset((
@@ -55,10 +55,12 @@ class Guess:
 
 class Backoff:
     def __init__(
-        self, weights: Mapping[str, Mapping[str, float]], nouns: Mapping[str, Iterable[str]]
+        self, weights: Mapping[str, Mapping[str, float]], nouns: Mapping[str, Mapping[str, float]]
     ) -> None:
+        self._order = {name: number for number, name in enumerate(weights)}
         self._nouns = {
-            c: tuple(sorted(set(words), key=len, reverse=True)) for c, words in nouns.items()
+            c: sorted(words.items(), key=lambda item: len(item[0]), reverse=True)
+            for c, words in nouns.items()
         }
         mass: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         plain = make_tokenizer(())  # jieba's own dictionary: the words inside a keyword
@@ -78,25 +80,27 @@ class Backoff:
             if share >= DECISIVE_SHARE:
                 self._pairs[pair] = (category, share)
 
-    def guess(self, text: str, allowed: set[str] | None = None) -> Guess | None:
+    def guess(self, text: str, allowed: set[str] | None = None, *, never: str = "") -> Guess | None:
+        """The likeliest category, or None; never ``never`` (the fallback category: a guess
+        that says 其他 says nothing, and intake then asks the resident outright)."""
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        covered = ""
+        covered = ""  # a longer backoff word hides the shorter ones inside it
         for category, words in self._nouns.items():
-            for word in words:
+            for word, points in words:
                 if word in text and word not in covered:
-                    scores[category] += 1.0
-                    evidence[category].append((1.0, word))
+                    scores[category] += points
+                    evidence[category].append((points, word))
                     covered += word + "|"
         for pair in char_grams(text, (2,)):
             found = self._pairs.get(pair)
-            if found:
+            if found and pair not in covered:
                 category, share = found
                 scores[category] += share
                 evidence[category].append((share, pair))
         ranking = sorted(
-            ((c, s) for c, s in scores.items() if allowed is None or c in allowed),
-            key=lambda item: (-item[1], item[0]),
+            ((c, s) for c, s in scores.items() if (allowed is None or c in allowed) and c != never),
+            key=lambda item: (-item[1], self._order.get(item[0], len(self._order))),
         )
         if not ranking or ranking[0][1] < MIN_SCORE:
             return None

@@ -9,7 +9,8 @@ flat but a consumer dispute with a shop. A rule in the keyword file says so::
         words: [停车, 停车费, 车位]
         to: 城乡建设
 
-When the message contains one of the ``when`` words (anywhere, as written), each of the
+When the message contains one of the ``when`` words (anywhere, as written) and none of the
+optional ``unless`` words (a department named outright: 交警, 市场监管…), each of the
 ``words`` it contains counts for ``to`` — with the largest weight it has anywhere — and no
 longer for the category it is listed under. The first rule that moves a word wins.
 
@@ -32,9 +33,12 @@ class BorderRule:
     words: frozenset[str]
     to: str
     note: str = ""
+    unless: tuple[str, ...] = ()
 
     def applies(self, text: str) -> bool:
-        return any(word in text for word in self.when)
+        return any(word in text for word in self.when) and not any(
+            word in text for word in self.unless
+        )
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,14 @@ def parse_borders(raw: Any, categories: Iterable[str]) -> tuple[BorderRule, ...]
         to = str(body.get("to", "")).strip()
         if to not in known:
             raise ValueError(f"{where}: 'to: {to}' is not a category of this file")
+        unless = body.get("unless")
         rules.append(
             BorderRule(
                 _words(body.get("when"), f"{where}: 'when'"),
                 frozenset(_words(body.get("words"), f"{where}: 'words'")),
                 to,
                 str(body.get("note", "")),
+                _words(unless, f"{where}: 'unless'") if unless is not None else (),
             )
         )
     return tuple(rules)

@@ -48,6 +48,21 @@ class ModelError(ValueError):
     """A keyword file that cannot be used; names the file and what is wrong."""
 
 
+def _backoff_words(raw: Any, where: str) -> dict[str, float]:
+    """``backoff:`` as a list (one point each) or as word → points."""
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        raw = dict.fromkeys(raw, 1.0)
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: 'backoff' must be a list of words or map word → points")
+    try:
+        words = {str(w).strip(): float(v) for w, v in raw.items()}
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: every backoff point must be a number") from None
+    return {w: v for w, v in words.items() if w and v > 0}
+
+
 @dataclass(frozen=True)
 class KeywordModel:
     weights: dict[str, dict[str, float]]  # category → keyword → weight
@@ -61,7 +76,7 @@ class KeywordModel:
     features: str = "words"
     borders: tuple[BorderRule, ...] = ()
     locatives: Locatives = field(default_factory=Locatives)
-    backoff: dict[str, tuple[str, ...]] = field(default_factory=dict)  # category → nouns
+    backoff: dict[str, dict[str, float]] = field(default_factory=dict)  # category → word → points
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_MODEL) -> KeywordModel:
@@ -84,7 +99,7 @@ class KeywordModel:
         weights: dict[str, dict[str, float]] = {}
         descriptions: dict[str, str] = {}
         bias: dict[str, float] = {}
-        backoff: dict[str, tuple[str, ...]] = {}
+        backoff: dict[str, dict[str, float]] = {}
         for name, body in categories.items():
             body = body or {}
             if not isinstance(body, dict):
@@ -100,10 +115,7 @@ class KeywordModel:
                     f"{where}: category {name}: every weight must be a number"
                 ) from None
             descriptions[str(name)] = str(body.get("description", ""))
-            nouns = body.get("backoff") or []
-            if not isinstance(nouns, list):
-                raise ModelError(f"{where}: category {name}: 'backoff' must be a list of words")
-            backoff[str(name)] = tuple(str(w) for w in nouns if str(w).strip())
+            backoff[str(name)] = _backoff_words(body.get("backoff"), f"{where}: category {name}")
         confidence = raw.get("confidence") or {}
         evidence = float(confidence.get("evidence", DEFAULT_EVIDENCE))
         kind = str(raw.get("features", "words"))
@@ -195,7 +207,12 @@ class Classifier:
         # Chinese keys are looked up as runs of their length; Latin words are found whole.
         self._char_index = CharIndex(self._rows) if self._chars else None
         self._learned = model.evidence == 0
-        self._backoff = None if self._learned else Backoff(model.weights, model.backoff)
+        self._backoff: Backoff | None = None  # built when a message first needs it
+
+    def _fallback(self) -> Backoff:
+        if self._backoff is None:
+            self._backoff = Backoff(self.model.weights, self.model.backoff)
+        return self._backoff
 
     def tokens(self, text: str) -> list[str]:
         return self._tokenizer.lcut(text) if self._tokenizer is not None else []
@@ -262,7 +279,9 @@ class Classifier:
         urgency = detect_urgency(text)
         places = self.gazetteer.find(text, tokens)
         if not ranking or (not learned and ranking[0][1] <= 0):
-            guess = self._backoff.guess(text, allowed) if self._backoff else None
+            guess = (
+                None if learned else self._fallback().guess(text, allowed, never=FALLBACK_CATEGORY)
+            )
             if guess is None:
                 return Classification(
                     FALLBACK_CATEGORY, 0.0, [], urgency.urgent, list(urgency.words), places, []

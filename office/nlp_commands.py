@@ -100,7 +100,23 @@ def check_model(path: Path) -> int:
     classifier = Classifier(model)
     classifier.classify("检查")  # builds the tokenizer with every word of the file
     counts = ", ".join(f"{name} {len(table)}" for name, table in model.weights.items())
-    print(f"{path}: OK — {counts}")
+    extras = []
+    if model.borders:
+        extras.append(f"{len(model.borders)} border rules")
+    if model.locatives.words:
+        extras.append(f"{len(model.locatives.words)} locatives")
+    if model.backoff:
+        extras.append(f"{sum(map(len, model.backoff.values()))} backoff words")
+    print(f"{path}: OK — {counts}" + (f"; {', '.join(extras)}" if extras else ""))
+    # A rule's word that is no keyword can never move: most likely a typo or a removed word.
+    keys = {word for table in model.weights.values() for word in table}
+    for number, rule in enumerate(model.borders, start=1):
+        idle = sorted(rule.words - keys)
+        if idle:
+            print(
+                f"  note: borders rule {number} ({rule.note or rule.to}): not keywords, so never"
+                f" moved: {'、'.join(idle)}"
+            )
     return 0
 
 

@@ -121,7 +121,10 @@ def test_nlp_learn_and_eval_from_the_command_line(tmp_path: Path, capsys):
     assert f"from {len(ROWS)} messages" in capsys.readouterr().out
     assert main(["nlp", "eval", str(DATA), "--model", str(model_path), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"messages", "accuracy", "macro_f1", "per_class", "confusion"}
+    assert set(report) == {
+        "messages", "accuracy", "macro_f1", "per_class", "confusion", "unassigned",
+        "unassigned_share",
+    }  # fmt: skip
     assert report["messages"] == len(ROWS)
     assert report["macro_f1"] >= 0.9  # trained on these very messages
     assert set(report["per_class"]) == set(LABELS)
@@ -135,6 +138,18 @@ def test_nlp_eval_text_report_of_the_shipped_dictionary(capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"messages {len(ROWS)}  accuracy ")
     assert "macro-F1" in out and "confusion" in out
+    assert "none of the labels (其他) 0 (0.0%)" in out
+
+
+def test_nlp_eval_counts_messages_left_without_a_category(tmp_path: Path, capsys):
+    path = tmp_path / "chat.csv"
+    path.write_text(
+        "text,label\n东岭村的路灯坏了,城乡建设\n你好,城乡建设\n公交车太少了,交通运输\n", "utf-8"
+    )
+    assert main(["nlp", "eval", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["unassigned"], report["unassigned_share"]) == (1, 0.3333)
+    assert report["confusion"]["城乡建设"]["其他"] == 1
 
 
 def test_only_labels_present_in_the_file_compete(tmp_path: Path, capsys):
@@ -173,7 +188,19 @@ def test_nlp_check_names_what_is_wrong(tmp_path: Path, capsys):
     assert main(["nlp", "check", str(broken)]) == 1
     assert "every weight must be a number" in capsys.readouterr().err
     assert main(["nlp", "check", "nlp/data/keywords.yaml"]) == 0
-    assert "OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OK" in out and "border rules" in out and "note:" not in out
+
+
+def test_nlp_check_points_at_a_rule_word_that_is_no_keyword(tmp_path: Path, capsys):
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "borders:\n  - when: [物业]\n    words: [停车, 停车场]\n    to: 城乡建设\n"
+        "categories:\n  城乡建设:\n    keywords: {物业: 1}\n  交通运输:\n    keywords: {停车: 1}\n",
+        "utf-8",
+    )
+    assert main(["nlp", "check", str(path)]) == 0
+    assert "never moved: 停车场" in capsys.readouterr().out
 
 
 def test_bench_nlp_prints_its_figures(capsys):
