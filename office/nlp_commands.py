@@ -144,22 +144,24 @@ def _time_ms(classify: Any, messages: Sequence[str]) -> tuple[float, float]:
 
 
 def _time_interleaved(
-    predictors: dict[str, Any], messages: Sequence[str]
+    predictors: dict[str, Any], messages: Sequence[str], *, turn: int = 20
 ) -> dict[str, dict[str, float]]:
-    """Median wall and CPU milliseconds per message of each predictor, measured in turns
-    on the same messages (the order rotates), so that a busy machine slows all alike.
-    CPU time (this thread's) leaves out the time spent waiting for a shared core."""
+    """Median wall and CPU milliseconds per message of each predictor, measured in turns of
+    ``turn`` messages on the same messages (the order of the predictors rotates), so that a
+    busy machine slows all alike while each runs as it would in a steady stream. CPU time
+    (this thread's) leaves out the time spent waiting for a shared core."""
     names = list(predictors)
     wall: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
-    for number, text in enumerate(messages):
-        turn = names[number % len(names) :] + names[: number % len(names)]
-        for name in turn:
+    for number, first in enumerate(range(0, len(messages), turn)):
+        block = messages[first : first + turn]
+        for name in names[number % len(names) :] + names[: number % len(names)]:
             predict = predictors[name]
-            wall_start, cpu_start = time.perf_counter(), time.thread_time()
-            predict(text)
-            cpu[name].append((time.thread_time() - cpu_start) * 1000)
-            wall[name].append((time.perf_counter() - wall_start) * 1000)
+            for text in block:
+                wall_start, cpu_start = time.perf_counter(), time.thread_time()
+                predict(text)
+                cpu[name].append((time.thread_time() - cpu_start) * 1000)
+                wall[name].append((time.perf_counter() - wall_start) * 1000)
     return {
         name: {
             "median_ms": round(statistics.median(wall[name]), 4),
