@@ -19,6 +19,7 @@ from casework.calendar import WorkingCalendar
 from casework.cases import Casework
 from casework.clock import Clock
 from casework.directory import CountyDirectory
+from casework.live_county import LiveCounty
 from casework.sla import SlaPolicy
 from handlers.dispatcher import Dispatcher
 from handlers.turn import Services
@@ -28,7 +29,7 @@ from storage.county_file import ImportSummary, import_county, load_county_file
 from storage.db import SessionFactory, make_engine, migrate, transaction
 from storage.models import County
 
-__all__ = ["SAMPLE_COUNTY", "App", "build_app", "open_database"]
+__all__ = ["SAMPLE_COUNTY", "App", "build_app", "has_county", "open_database"]
 
 SAMPLE_COUNTY = Path(__file__).resolve().parent.parent / "storage" / "data" / "yangshuo.yaml"
 
@@ -51,6 +52,30 @@ def import_county_file(
     )
     with transaction(sessions) as session:
         return import_county(session, data)
+
+
+def _follow_county(
+    sessions: SessionFactory,
+    casework: Casework,
+    classifier: LiveClassifier,
+    directory: CountyDirectory,
+) -> None:
+    """A new county import: the parts built from the county take the new one."""
+    with transaction(sessions) as session:
+        county = session.get(County, directory.county_code)
+        casework.sla = SlaPolicy.from_overrides(county.sla if county else None)
+        casework.calendar = WorkingCalendar.from_county(
+            casework.calendar.zone, county.calendar if county else None
+        )
+    casework.county_code = directory.county_code
+    classifier.gazetteer = directory.gazetteer
+    classifier.refresh(force=True)
+
+
+def has_county(sessions: SessionFactory) -> bool:
+    """True when a county with at least one grid has been imported."""
+    with transaction(sessions) as session:
+        return not CountyDirectory.load(session).empty
 
 
 @dataclass
@@ -88,7 +113,10 @@ def build_app(
     zone = ZoneInfo(settings.tz)
     calendar = WorkingCalendar.from_county(zone, county_calendar)
     casework = Casework(clock, calendar, policy, directory.county_code)
-    services = Services(casework, directory, LiveClassifier(model_file, directory.gazetteer))
+    classifier = LiveClassifier(model_file, directory.gazetteer)
+    county = LiveCounty(sessions, directory)
+    county.on_reload.append(lambda d: _follow_county(sessions, casework, classifier, d))
+    services = Services(casework, county, classifier)
     dispatcher = Dispatcher(sessions, services, clock)
     jobs = build_jobs(sessions, services, clock)
     return App(settings, engine_, sessions, clock, services, dispatcher, jobs)

@@ -7,6 +7,7 @@ with ``/advance``; jobs run on that clock as they would in the worker.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shlex
 import sys
 import uuid
@@ -140,12 +141,29 @@ class DemoSession:
         await self.sender.drain()
 
 
+def log_to_file(settings: Settings) -> Path:
+    """The demo's logs go to a file of the data folder: stderr shares the terminal with the
+    conversation, and a warning between two chat lines reads like a message of the bot."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "grid-intake.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    return path
+
+
 def run_demo(settings: Settings, *, county_file: Path | None = None) -> int:
+    log_path = log_to_file(settings)
     clock = ManualClock(SystemClock().now().replace(microsecond=0))
     app = build_app(settings, clock, county_file=county_file or SAMPLE_COUNTY)
     demo = DemoSession(app, clock, sys.stdout)
     print(
         f"grid-intake 演示 — {app.services.directory.county_name}，数据库：{settings.database_url}"
+        f"，日志：{log_path}"
     )
     print(DEMO_HELP)
     return asyncio.run(_loop(demo))

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.bootstrap import build_app
 from bot.channels.base import Channel
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.startup import bring_up, settings_problem
+from bot.cli.common import UserError
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
 from bot.web import make_web_app
@@ -62,10 +64,31 @@ def telegram_channel(settings: Settings, sessions: SessionFactory) -> Any:
 
 
 def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
-    return asyncio.run(_serve(settings, part, scheduler=scheduler))
+    listener = bind_http(*settings.http_host_port) if part in ("all", "web") else None
+    return asyncio.run(_serve(settings, part, scheduler=scheduler, listener=listener))
 
 
-async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
+def bind_http(host: str, port: int) -> socket.socket:
+    """The web app's socket, bound before anything starts: a busy port is one clear line,
+    not a uvicorn traceback after the rest has started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise UserError(
+            f"无法监听 {host}:{port}（{error.strerror}）：该端口可能已被其他程序占用；"
+            "请停止它，或用 GRID_INTAKE_HTTP=host:port 换一个端口"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(
+    settings: Settings, part: str, *, scheduler: bool, listener: socket.socket | None = None
+) -> int:
     # Handlers first: a SIGTERM during start-up still ends the process cleanly.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -139,7 +162,8 @@ async def _serve(settings: Settings, part: str, *, scheduler: bool) -> int:
         logging.getLogger("uvicorn.access").addFilter(QueryStringsDropped(("/wechat",)))
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        tasks.append(asyncio.create_task(server.serve()))
+        sockets = [listener] if listener is not None else None
+        tasks.append(asyncio.create_task(server.serve(sockets=sockets)))
 
         async def stop_server() -> None:
             await stop.wait()

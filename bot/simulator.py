@@ -1,17 +1,22 @@
 """Replays scripted conversations through the real handlers, outbox and jobs on a virtual
-clock (INTERFACES.md, simulation script). Also the home of ``verify_dialog`` for tests."""
+clock (INTERFACES.md, simulation script). Also the home of ``verify_dialog`` for tests.
+
+A step's ``text`` (and ``start``) may name tickets issued during the run instead of
+hard-coding them: ``{{ticket}}`` is the latest one, ``{{ticket:1}}`` the first, ``{{ticket:2}}``
+the second… So a script does the same on any database, whatever tickets it already holds."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bootstrap import App
 from bot.channels.recording import RecordingChannel, Sent
@@ -21,11 +26,12 @@ from casework.clock import ManualClock, SystemClock, parse_duration
 from casework.identities import bind_deputy, bind_office
 from handlers.incoming import Incoming
 from storage.db import transaction
-from storage.models import Deputy
+from storage.models import Case, Deputy
 
 __all__ = ["CHANNEL", "ScriptError", "Simulation", "group_member", "start_clock"]
 
 CHANNEL = "console"  # the demo and the simulator share the terminal channel's name
+PLACEHOLDER = re.compile(r"\{\{\s*ticket(?:\s*:\s*(\d+))?\s*\}\}")
 
 
 class ScriptError(ValueError):
@@ -39,6 +45,8 @@ class Simulation:
     recorder: RecordingChannel
     sender: OutboxSender
     scheduler: VirtualScheduler
+    tickets: list[str] = field(default_factory=list)  # issued during this run, in order
+    _seen_case: int = 0
 
     @classmethod
     def attach(cls, app: App, clock: ManualClock) -> Simulation:
@@ -51,7 +59,34 @@ class Simulation:
             for code in session.scalars(select(Deputy.code).order_by(Deputy.code)):
                 bind_deputy(session, CHANNEL, f"deputy:{code}", code, now)
             bind_office(session, CHANNEL, "office", now)
-        return cls(app, clock, recorder, sender, scheduler)
+            seen = session.scalar(select(func.max(Case.id))) or 0
+        return cls(app, clock, recorder, sender, scheduler, _seen_case=seen)
+
+    def _note_new_tickets(self) -> None:
+        with transaction(self.app.sessions) as session:
+            rows = session.execute(
+                select(Case.id, Case.ticket).where(Case.id > self._seen_case).order_by(Case.id)
+            ).all()
+        for case_id, ticket in rows:
+            self.tickets.append(ticket)
+            self._seen_case = case_id
+
+    def fill_in(self, text: str) -> str:
+        """``text`` with its {{ticket}} / {{ticket:N}} placeholders replaced."""
+
+        def ticket(match: re.Match[str]) -> str:
+            number = match.group(1)
+            if not self.tickets:
+                raise ScriptError(f"{match.group(0)} is used before any ticket was issued")
+            if number is None:
+                return self.tickets[-1]
+            if not 1 <= int(number) <= len(self.tickets):
+                raise ScriptError(
+                    f"{match.group(0)}: only {len(self.tickets)} ticket(s) issued so far"
+                )
+            return self.tickets[int(number) - 1]
+
+        return PLACEHOLDER.sub(ticket, text)
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -92,10 +127,12 @@ class Simulation:
                 'each step needs "from": "resident:NAME" | "deputy:CODE" | "group:NAME"'
             )
         if "start" in step:
-            return await self.send(actor, start=str(step["start"]), user=step.get("user"))
+            start = self.fill_in(str(step["start"]))
+            return await self.send(actor, start=start, user=step.get("user"))
         if "text" in step:
             flags = {name: True for name in ("reply_to_bot", "addressed_to_bot") if step.get(name)}
-            return await self.send(actor, text=str(step["text"]), user=step.get("user"), **flags)
+            text = self.fill_in(str(step["text"]))
+            return await self.send(actor, text=text, user=step.get("user"), **flags)
         if "choose" in step:
             return await self.send(actor, text=str(int(step["choose"])))
         if "location" in step:
@@ -123,6 +160,7 @@ class Simulation:
                 sent = await self.step(step)
             except (ScriptError, ValueError, TypeError) as error:
                 raise ScriptError(f"line {number}: {error}") from None
+            self._note_new_tickets()
             transcript.extend(self.transcript_line(s) for s in sent)
         return transcript
 

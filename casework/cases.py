@@ -1,4 +1,9 @@
-"""Case use cases: submit, accept, answer, transfer, resolve, relay, cancel.
+"""Case use cases: submit, accept, answer, transfer, resolve, relay, cancel, return.
+
+Ownership rule: the assigned deputy acts on a case; a head of the case's station may act on
+a member's case too, and by doing so takes it over (a ``reassigned`` ledger row, the member and
+the resident told). Looking a case up (查询) takes nothing over. So the ledger, 查询, the
+case list and the report always name the one deputy who handles the case now.
 
 Each method changes one case, appends its ledger rows (CaseEvent) and returns the domain
 events for the handlers to turn into messages. All of it happens in the caller's session,
@@ -18,17 +23,25 @@ from casework import events as ev
 from casework.calendar import WorkingCalendar
 from casework.clock import Clock
 from casework.directory import EntryPoint
-from casework.errors import NotPermitted, UnknownCase
+from casework.errors import NotPermitted, Refused, UnknownCase
 from casework.lifecycle import Action, Status, next_status
 from casework.limits import rearm_after_transfer
 from casework.routing import OPEN_STATUSES, choose_deputy
 from casework.sla import DueTimes, SlaPolicy
-from casework.tickets import next_ticket
+from casework.tickets import next_ticket, normalise_ticket
 from storage.models import Case, CaseAlarm, CaseEvent, ChatIdentity, Department, Deputy, Survey
 
-__all__ = ["CaseDraft", "Casework", "text_digest"]
+__all__ = ["MAX_CASE_TEXT", "CaseDraft", "Casework", "text_digest"]
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
+# The longest text a case, an answer or a note may have, whatever the channel (a 4,096-
+# character Telegram message must still hold it with the card around it).
+MAX_CASE_TEXT = 2000
+
+
+def _fits(text: str, what: str) -> None:
+    if len(text) > MAX_CASE_TEXT:
+        raise Refused(f"{what}有{len(text)}字，超过了{MAX_CASE_TEXT}字的上限，请精简后再发送。")
 
 
 def text_digest(text: str) -> str:
@@ -62,9 +75,10 @@ class Casework:
     # --- queries -------------------------------------------------------------------------
 
     def get(self, session: Session, ticket: str) -> Case:
-        case = session.scalars(select(Case).where(Case.ticket == ticket.strip().upper())).first()
+        number = normalise_ticket(ticket)
+        case = session.scalars(select(Case).where(Case.ticket == number.upper())).first()
         if case is None:
-            raise UnknownCase(ticket.strip())
+            raise UnknownCase(number)
         return case
 
     def recent_duplicate(self, session: Session, resident_id: int, text: str) -> Case | None:
@@ -89,11 +103,20 @@ class Casework:
             )
         )
 
+    def awaiting_acceptance(self, session: Session, deputy: Deputy) -> list[Case]:
+        """The deputy's cases still to be 签收, oldest first."""
+        return [
+            c
+            for c in self.cases_of_deputy(session, deputy)
+            if c.status in (Status.ASSIGNED, Status.REOPENED)
+        ]
+
     # --- commands ------------------------------------------------------------------------
 
     def submit(
         self, session: Session, identity: ChatIdentity, draft: CaseDraft
     ) -> tuple[Case, list[ev.Event]]:
+        _fits(draft.text, "问题描述")
         now = self.clock.now()
         year = now.astimezone(self.calendar.zone).year
         due = self.sla.due_times(
@@ -145,47 +168,76 @@ class Casework:
         return case, events
 
     def assign(self, session: Session, case: Case, deputy: Deputy, actor: str) -> list[ev.Event]:
-        """The office hands a case to a deputy by hand (cases routing could not place)."""
+        """The office hands a case to a deputy by hand (unplaced cases, or reassignment)."""
         now = self.clock.now()
+        previous = case.deputy
+        if previous is not None and previous.code == deputy.code:
+            raise Refused(f"工单 {case.ticket} 已由{deputy.name}代表承办。")
         case.status = next_status(case.status, Action.ASSIGN)
         case.deputy_code = deputy.code
         case.deputy = deputy
         reason = "代表工委指定交办"
+        if previous is not None:
+            self.record(
+                case, now, "reassigned", actor, f"{previous.name} → {deputy.name}：代表工委改派"
+            )
+            return [ev.CaseReassigned(case, deputy, previous, "office")]
         self.record(case, now, "assigned", actor, f"{deputy.name}：{reason}")
         return [ev.CaseAssigned(case, deputy, reason)]
 
     def accept(self, session: Session, case: Case, deputy: Deputy) -> list[ev.Event]:
-        self.authorize(case, deputy)
         now = self.clock.now()
+        next_status(case.status, Action.ACCEPT)  # refuse before anything changes hands
+        events = self._take_over_if_head(case, deputy, now)
         case.status = next_status(case.status, Action.ACCEPT)
         late = case.accept_due_at is not None and now > case.accept_due_at
         case.accepted_at = now
         self.record(case, now, "accepted", f"deputy:{deputy.code}", "逾期签收" if late else "")
-        return [ev.CaseAccepted(case, deputy, late)]
+        return [*events, ev.CaseAccepted(case, deputy, late)]
 
     def answer(self, session: Session, case: Case, deputy: Deputy, text: str) -> list[ev.Event]:
-        self.authorize(case, deputy)
+        _fits(text, "答复")
         now = self.clock.now()
+        next_status(case.status, Action.ANSWER)
+        events = self._take_over_if_head(case, deputy, now)
         case.status = next_status(case.status, Action.ANSWER)
         case.answered_at = case.answered_at or now
         self.record(case, now, "answered", f"deputy:{deputy.code}", text)
-        return [ev.DeputyAnswered(case, deputy, text)]
+        return [*events, ev.DeputyAnswered(case, deputy, text)]
 
     def transfer(
         self, session: Session, case: Case, deputy: Deputy, department: Department
     ) -> list[ev.Event]:
-        self.authorize(case, deputy)
         now = self.clock.now()
+        next_status(case.status, Action.TRANSFER)
+        events = self._take_over_if_head(case, deputy, now)
         case.status = next_status(case.status, Action.TRANSFER)
         case.department_code = department.code
         case.department = department
         self.record(case, now, "transferred", f"deputy:{deputy.code}", department.name)
         rearm_after_transfer(session, case)  # the department's answer is chased too
-        return [ev.CaseTransferred(case, deputy, department)]
+        return [*events, ev.CaseTransferred(case, deputy, department)]
+
+    def return_to_office(
+        self, session: Session, case: Case, deputy: Deputy, reason: str
+    ) -> list[ev.Event]:
+        """退回: the deputy hands the case back; the office assigns it again."""
+        self.authorize(case, deputy)
+        if not reason.strip():
+            raise Refused(f"请说明退回的理由，例如：退回 {case.ticket} 不属于本网格。")
+        now = self.clock.now()
+        case.status = next_status(case.status, Action.RETURN)
+        case.deputy_code = None
+        case.deputy = None
+        case.accepted_at = None
+        self.record(case, now, "returned", f"deputy:{deputy.code}", reason.strip())
+        return [ev.CaseReturned(case, deputy, reason.strip())]
 
     def resolve(self, session: Session, case: Case, deputy: Deputy, note: str) -> list[ev.Event]:
-        self.authorize(case, deputy)
+        _fits(note, "办理结果")
         now = self.clock.now()
+        next_status(case.status, Action.RESOLVE)
+        events = self._take_over_if_head(case, deputy, now)
         case.status = next_status(case.status, Action.RESOLVE)
         case.resolved_at = now
         case.answered_at = case.answered_at or now
@@ -205,7 +257,7 @@ class Casework:
                 ask_at=times.recheck_at, expires_at=times.recheck_expires_at,
             )
         )  # fmt: skip
-        return [ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]
+        return [*events, ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]
 
     def schedule_alarms(self, session: Session, case: Case, start: datetime, due: DueTimes) -> None:
         for kind, at in self.sla.alarms(self.calendar, start, due).items():
@@ -216,8 +268,14 @@ class Casework:
     ) -> list[ev.Event]:
         if case.resident_id != identity.resident_id:
             raise NotPermitted("只能就本人反映的工单留言。")
-        if case.status in (Status.CLOSED, Status.CANCELLED):
-            raise NotPermitted(f"工单 {case.ticket} 已结束，如有新问题请直接描述，我们将重新登记。")
+        if case.status == Status.CANCELLED:
+            raise NotPermitted(f"工单 {case.ticket} 已撤销，如有新问题请直接描述，我们将重新登记。")
+        if case.status == Status.CLOSED:
+            raise NotPermitted(
+                f"工单 {case.ticket} 已结案。如问题没有解决，可发送“重新反映 {case.ticket} 原因”"
+                "要求重新办理；如有新问题请直接描述，我们将重新登记。"
+            )
+        _fits(text, "留言")
         self.record(case, self.clock.now(), "resident_wrote", f"resident:{case.resident_id}", text)
         return [ev.ResidentWrote(case, text)]
 
@@ -238,6 +296,20 @@ class Casework:
         if case.station_code and any(s.code == case.station_code for s in deputy.head_of):
             return
         raise NotPermitted(f"工单 {case.ticket} 未交办给您，您无权办理。")
+
+    def _take_over_if_head(self, case: Case, deputy: Deputy, now: datetime) -> list[ev.Event]:
+        """Authorise ``deputy``; a head acting on a member's case becomes its deputy."""
+        self.authorize(case, deputy)
+        previous = case.deputy
+        if previous is None or previous.code == deputy.code:
+            return []
+        case.status = next_status(case.status, Action.TAKE_OVER)
+        case.deputy_code, case.deputy = deputy.code, deputy
+        self.record(
+            case, now, "reassigned", f"deputy:{deputy.code}",
+            f"{previous.name} → {deputy.name}：站长接手办理",
+        )  # fmt: skip
+        return [ev.CaseReassigned(case, deputy, previous, "head")]
 
     @staticmethod
     def record(case: Case, at: datetime, kind: str, actor: str, note: str) -> None:

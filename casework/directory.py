@@ -1,6 +1,7 @@
 """The county as the conversation needs it: lookups built once from the database.
 
-Rebuilt after a county import (``CountyDirectory.load``); cheap for a county's size.
+Rebuilt after a county import (``CountyDirectory.load``; running processes follow the
+county's revision through ``casework.live_county``); cheap for a county's size.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class CountyDirectory:
     office_name: str
     gazetteer: Gazetteer
     locator: GridLocator
-    townships: tuple[tuple[str, str], ...]  # (code, name) in file order by code
+    townships: tuple[tuple[str, str], ...]  # (code, name) in the county file's order
     grids_by_township: dict[str, tuple[tuple[str, str], ...]]  # township → (grid code, name)
     entry_points: dict[str, EntryPoint]
     places: Places  # grids and townships, for telling whether two texts name one place
+    revision: int = 0  # the county's revision this was built from
 
     @classmethod
     def load(cls, session: Session) -> CountyDirectory:
@@ -47,7 +49,9 @@ class CountyDirectory:
         grids = session.scalars(select(Grid).order_by(Grid.code)).all()
         stations = session.scalars(select(Station).order_by(Station.code)).all()
         deputies = session.scalars(select(Deputy).order_by(Deputy.code)).all()
-        townships = session.scalars(select(Township).order_by(Township.code)).all()
+        townships = session.scalars(
+            select(Township).order_by(Township.position, Township.code)
+        ).all()
         places = [(place, grid.code) for grid in grids for place in [grid.name, *grid.places]]
         by_township: dict[str, list[tuple[str, str]]] = {}
         for grid in grids:
@@ -72,12 +76,18 @@ class CountyDirectory:
             townships=tuple((t.code, t.name) for t in townships if t.code in by_township),
             grids_by_township={k: tuple(v) for k, v in by_township.items()},
             entry_points=entries,
+            revision=county.revision if county else 0,
             places=Places(
                 grids=gazetteer,
                 townships=Gazetteer((t.name, t.code) for t in townships),
                 township_of={g.code: g.station.township_code for g in grids},
             ),
         )
+
+    @property
+    def empty(self) -> bool:
+        """No county imported yet (or one without a single grid)."""
+        return not self.grids_by_township
 
     def entry_point(self, payload: str | None) -> EntryPoint | None:
         """The station or deputy a deep-link / QR payload names, or None if unknown."""

@@ -14,8 +14,10 @@ __all__ = [
     "CaseClosed",
     "CaseEscalated",
     "CaseRated",
+    "CaseReassigned",
     "CaseReopened",
     "CaseResolved",
+    "CaseReturned",
     "CaseSubmitted",
     "CaseTransferred",
     "DeputyAnswered",
@@ -41,6 +43,25 @@ class CaseAssigned:
     case: Case
     deputy: Deputy
     reason: str  # why this deputy, for the ledger and the office
+
+
+@dataclass(frozen=True)
+class CaseReassigned:
+    """The case changed hands: a station head took it over, or the office reassigned it."""
+
+    case: Case
+    deputy: Deputy  # who handles it now
+    previous: Deputy  # who no longer does
+    by: str  # head | office
+
+
+@dataclass(frozen=True)
+class CaseReturned:
+    """The deputy handed the case back to the office (退回), with a reason."""
+
+    case: Case
+    deputy: Deputy
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -145,7 +166,7 @@ class RecheckAnswered:
 class CaseReopened:
     case: Case
     reason: str
-    source: str  # rating | recheck
+    source: str  # rating | recheck | resident (重新反映)
     heads: tuple[Deputy, ...]
 
 
@@ -176,6 +197,8 @@ class DutyReminded:
 Event = (
     CaseSubmitted
     | CaseAssigned
+    | CaseReassigned
+    | CaseReturned
     | RoutedToOffice
     | CaseAccepted
     | DeputyAnswered

@@ -2,9 +2,17 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> submitted: SubmitCase (受理)
+    [*] --> submitted: SubmitCase (登记)
     submitted --> assigned: AssignCase (交办)
+    assigned --> assigned: AssignCase (office reassigns) / TakeOverCase (head)
     assigned --> accepted: AcceptCase (签收)
+    assigned --> submitted: ReturnCase (退回 to the office)
+    accepted --> submitted: ReturnCase
+    reopened --> submitted: ReturnCase
+    accepted --> accepted: TakeOverCase
+    transferred --> transferred: TakeOverCase
+    answered --> answered: TakeOverCase
+    reopened --> reopened: TakeOverCase
     accepted --> transferred: TransferCase (转办)
     accepted --> answered: AnswerResident (反馈)
     transferred --> answered: AnswerResident
@@ -17,6 +25,7 @@ stateDiagram-v2
     rated --> closed
     resolved --> reopened: dissatisfied / not fixed
     rated --> reopened
+    closed --> reopened: 重新反映 (within 30 days)
     reopened --> accepted: AcceptCase
     submitted --> cancelled: CancelCase
     assigned --> cancelled: CancelCase
@@ -29,7 +38,15 @@ from enum import StrEnum
 
 from casework.errors import Refused
 
-__all__ = ["STATUS_LABELS", "TRANSITIONS", "Action", "IllegalTransition", "Status", "next_status"]
+__all__ = [
+    "STATUS_LABELS",
+    "TRANSITIONS",
+    "Action",
+    "IllegalTransition",
+    "Status",
+    "next_status",
+    "status_named",
+]
 
 
 class Status(StrEnum):
@@ -55,6 +72,8 @@ class Action(StrEnum):
     CLOSE = "close"
     REOPEN = "reopen"
     CANCEL = "cancel"
+    TAKE_OVER = "take_over"  # a station head takes a member's case (the case changes hands)
+    RETURN = "return"  # the deputy hands the case back to the office (退回)
 
 
 S, A = Status, Action
@@ -81,10 +100,21 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.CLOSED, A.REOPEN): S.REOPENED,
     (S.SUBMITTED, A.CANCEL): S.CANCELLED,
     (S.ASSIGNED, A.CANCEL): S.CANCELLED,
+    # A head who acts on a member's open case takes it over; the status stays.
+    (S.ASSIGNED, A.TAKE_OVER): S.ASSIGNED,
+    (S.ACCEPTED, A.TAKE_OVER): S.ACCEPTED,
+    (S.TRANSFERRED, A.TAKE_OVER): S.TRANSFERRED,
+    (S.ANSWERED, A.TAKE_OVER): S.ANSWERED,
+    (S.REOPENED, A.TAKE_OVER): S.REOPENED,
+    # Handed back before anything was done for the resident: the office assigns it again.
+    (S.ASSIGNED, A.RETURN): S.SUBMITTED,
+    (S.ACCEPTED, A.RETURN): S.SUBMITTED,
+    (S.REOPENED, A.RETURN): S.SUBMITTED,
 }
 
+
 STATUS_LABELS: dict[Status, str] = {
-    S.SUBMITTED: "已受理",
+    S.SUBMITTED: "已登记，待交办",
     S.ASSIGNED: "已交办代表",
     S.ACCEPTED: "代表已签收",
     S.TRANSFERRED: "已转办部门",
@@ -96,6 +126,32 @@ STATUS_LABELS: dict[Status, str] = {
     S.CANCELLED: "已撤销",
 }
 
+# Other words people use for a status (the command line's --status, the office's filters).
+_STATUS_WORDS: dict[str, Status] = {
+    "已登记": S.SUBMITTED, "待交办": S.SUBMITTED, "登记": S.SUBMITTED,
+    "已交办": S.ASSIGNED, "交办": S.ASSIGNED, "待签收": S.ASSIGNED,
+    "已签收": S.ACCEPTED, "签收": S.ACCEPTED, "已受理": S.ACCEPTED, "受理": S.ACCEPTED,
+    "已转办": S.TRANSFERRED, "转办": S.TRANSFERRED,
+    "答复": S.ANSWERED,
+    "办结": S.RESOLVED,
+    "评价": S.RATED,
+    "结案": S.CLOSED,
+    "重新办理": S.REOPENED,
+    "撤销": S.CANCELLED,
+}  # fmt: skip
+
+
+def status_named(word: str) -> Status | None:
+    """The status ``word`` names: its code (resolved), label (已办结) or a common word."""
+    word = word.strip()
+    if word.lower() in {s.value for s in Status}:
+        return Status(word.lower())
+    for status, label in STATUS_LABELS.items():
+        if word == label:
+            return status
+    return _STATUS_WORDS.get(word)
+
+
 _VERBS: dict[Action, str] = {
     A.ASSIGN: "交办",
     A.ACCEPT: "签收",
@@ -106,6 +162,8 @@ _VERBS: dict[Action, str] = {
     A.CLOSE: "结案",
     A.REOPEN: "重新办理",
     A.CANCEL: "撤销",
+    A.TAKE_OVER: "接手",
+    A.RETURN: "退回",
 }
 
 

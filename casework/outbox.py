@@ -27,6 +27,9 @@ class Message:
     choices: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, action)
     case_id: int | None = None
     kind: str = ""  # assignment | result | survey: what must arrive even outside a window
+    # A refusal or a hint leaves the pending choices as they were: "1" still means what the
+    # last menu said (WeChat users can only type numbers and labels).
+    keep_choices: bool = False
 
 
 def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
@@ -62,8 +65,10 @@ def queue(session: Session, now: datetime, message: Message) -> list[OutboxMessa
     for channel, chat_id in addresses:
         rows.append(_row(message, now, channel, chat_id, status="pending"))
         session.add(rows[-1])
-        # The latest message decides what a typed "1" means in that chat; none clears it.
-        remember_choices(session, now, channel, chat_id, message.choices)
+        # The latest message decides what a typed "1" means in that chat; a message without
+        # choices clears them, unless it only refuses or explains (keep_choices).
+        if message.choices or not message.keep_choices:
+            remember_choices(session, now, channel, chat_id, message.choices)
     return rows
 
 

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import TicketCounter
 
-__all__ = ["next_ticket"]
+__all__ = ["TICKET_PATTERN", "next_ticket", "normalise_ticket"]
+
+# As people type them: any case, full-width or not, with or without the leading zeros
+# (ys-2026-1, YS－2026－000001).
+TICKET_PATTERN = r"[A-Za-z]{1,8}\s*-\s*\d{4}\s*-\s*\d{1,6}"
+_PARTS = re.compile(r"^([A-Za-z]{1,8})\s*-\s*(\d{4})\s*-\s*(\d{1,6})$")
+
+
+def normalise_ticket(text: str) -> str:
+    """``ys-2026-1`` → ``YS-2026-000001``; anything else comes back stripped, unchanged."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    match = _PARTS.match(folded)
+    if match is None:
+        return text.strip()
+    county, year, number = match.groups()
+    return f"{county.upper()}-{year}-{int(number):06d}"
 
 
 def next_ticket(session: Session, county_code: str, year: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from casework.tickets import TICKET_PATTERN, normalise_ticket
+
 __all__ = ["Command", "parse_command"]
 
 # word → command name. Slash forms are Telegram-style aliases of the same command.
@@ -17,6 +19,8 @@ _WORDS = {
     "取消": "cancel", "/cancel": "cancel",
     "撤销": "withdraw", "/withdraw": "withdraw",
     "交办": "assign", "/assign": "assign",
+    "重新反映": "reopen", "/reopen": "reopen",
+    "退回": "return", "/return": "return",
     "答复建议": "answer_suggestion",
     "转为工单": "adopt_suggestion",
     "隐藏建议": "hide_suggestion",
@@ -27,11 +31,17 @@ _BARE = {
     "取消": "cancel", "/cancel": "cancel",
     "帮助": "help", "/help": "help",
     "待交办": "unassigned", "/unassigned": "unassigned",
+    "受理": "accept", "/accept": "accept",  # bare: the one case awaiting 签收
     "建议列表": "suggestion_list",
     "我的建议": "my_suggestions",
 }  # fmt: skip
-TICKET = re.compile(r"[A-Za-z]{1,8}-\d{4}-\d{6}")
-_WITH_TICKET = re.compile(r"^(\S+?)\s*([A-Za-z]{1,8}-\d{4}-\d{6})(?:\s+(.*))?$", re.S)
+# Ticket numbers as typed: any case, full-width dashes, leading zeros optional (ys-2026-1).
+TICKET = re.compile(TICKET_PATTERN)
+_WITH_TICKET = re.compile(rf"^(\S+?)\s*({TICKET_PATTERN})(?:\s+(.*))?$", re.S)
+# A command word with something that tries to be a ticket (ys-2026-1234567, YS-20261):
+# answered "没有找到工单 …" rather than taken for a problem description.
+_ATTEMPT = re.compile(r"^(\S+?)\s*([A-Za-z]{1,8}-[0-9-]+)(?:\s+(.*))?$", re.S)
+_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "‐": "-"})
 
 
 @dataclass(frozen=True)
@@ -53,10 +63,14 @@ def parse_command(text: str) -> Command | None:
     bare = _BARE.get(text.split("@")[0] if text.startswith("/") else text)
     if bare:
         return Command(bare)
-    match = _WITH_TICKET.match(text)
+    match = _WITH_TICKET.match(text.translate(_DASHES))
     if match:
         word = match.group(1).split("@")[0]
         name = _WORDS.get(word)
         if name:
-            return Command(name, match.group(2).upper(), (match.group(3) or "").strip())
+            return Command(name, normalise_ticket(match.group(2)), (match.group(3) or "").strip())
+    attempt = _ATTEMPT.match(text.translate(_DASHES))
+    if attempt and _WORDS.get(attempt.group(1).split("@")[0]):
+        name = _WORDS[attempt.group(1).split("@")[0]]
+        return Command(name, attempt.group(2).upper(), (attempt.group(3) or "").strip())
     return None

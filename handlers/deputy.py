@@ -2,6 +2,9 @@
 
 States (per deputy chat): ``idle``; ``writing_reply`` / ``writing_resolution`` after pressing
 回复居民 / 办结 (the next text is the content); ``choosing_department`` after 转办.
+
+A head acting on a member's case takes it over (``Casework`` records it and tells everyone);
+查询 only looks.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from casework.errors import NotPermitted, Refused
+from casework.overdue import overdue_of_stations
 from handlers import actions
 from handlers.commands import Command
+from handlers.departments import find_department
 from handlers.format import case_card, case_line, deputy_choices
 from handlers.turn import Turn
 from storage.models import Case, Department, Deputy
@@ -23,6 +28,7 @@ DEPUTY_HELP = (
     "· 回复 工单号 内容（/reply）—— 答复居民\n"
     "· 转办 工单号 部门（/transfer）—— 转交承办部门\n"
     "· 办结 工单号 说明（/resolve）\n"
+    "· 退回 工单号 理由（/return）—— 不属于您办理的，退回代表工委另行安排\n"
     "· 我的工单（/mycases）\n"
     "· 查询 工单号（/status）"
 )
@@ -41,21 +47,31 @@ def _case(turn: Turn, ticket: str) -> Case:
     return case
 
 
-def _department(turn: Turn, words: str) -> Department | None:
-    words = words.strip()
-    if not words:
-        return None
-    departments = turn.session.scalars(select(Department).order_by(Department.code)).all()
-    for department in departments:
-        if words.upper() == department.code or words == department.name:
-            return department
-    matches = [d for d in departments if words in d.name or d.name.removeprefix("县") in words]
-    return matches[0] if len(matches) == 1 else None
-
-
 def accept(turn: Turn, ticket: str) -> None:
+    if not ticket:
+        return accept_the_one_waiting(turn)
     case = _case(turn, ticket)
     turn.emit(turn.services.casework.accept(turn.session, case, _deputy(turn)))
+
+
+def accept_the_one_waiting(turn: Turn) -> None:
+    """Bare 受理: the one case awaiting 签收; several are listed to choose from."""
+    waiting = turn.services.casework.awaiting_acceptance(turn.session, _deputy(turn))
+    if len(waiting) == 1:
+        return accept(turn, waiting[0].ticket)
+    if not waiting:
+        turn.reply("您目前没有待签收的工单。发送“我的工单”查看全部待办。")
+        return
+    turn.reply(
+        f"您有{len(waiting)}件待签收的工单，请选择要受理的一件：\n"
+        + "\n".join(case_line(c) for c in waiting),
+        [(f"受理 {c.ticket}", actions.encode("accept", c.ticket)) for c in waiting],
+    )
+
+
+def return_case(turn: Turn, ticket: str, reason: str) -> None:
+    case = _case(turn, ticket)
+    turn.emit(turn.services.casework.return_to_office(turn.session, case, _deputy(turn), reason))
 
 
 def reply(turn: Turn, ticket: str, text: str) -> None:
@@ -71,7 +87,7 @@ def reply(turn: Turn, ticket: str, text: str) -> None:
 
 def transfer(turn: Turn, ticket: str, words: str) -> None:
     case = _case(turn, ticket)
-    department = _department(turn, words)
+    department = find_department(turn.session, words)
     if department is None:
         departments = sorted(
             turn.session.scalars(select(Department).order_by(Department.code)),
@@ -101,17 +117,34 @@ def resolve(turn: Turn, ticket: str, note: str) -> None:
 
 
 def my_cases(turn: Turn) -> None:
-    cases = turn.services.casework.cases_of_deputy(turn.session, _deputy(turn))
-    if not cases:
-        turn.reply("您目前没有待办工单。")
-        return
-    turn.reply(f"您的待办工单（{len(cases)}件）：\n" + "\n".join(case_line(c) for c in cases))
+    deputy = _deputy(turn)
+    cases = turn.services.casework.cases_of_deputy(turn.session, deputy)
+    # Urgent ones first; otherwise oldest first.
+    cases.sort(key=lambda c: (not c.urgent, c.id))
+    parts = [
+        f"您的待办工单（{len(cases)}件）：\n" + "\n".join(case_line(c) for c in cases)
+        if cases
+        else "您目前没有待办工单。"
+    ]
+    stations = [s.code for s in deputy.head_of]
+    if stations:
+        late = [
+            c
+            for c in overdue_of_stations(turn.session, stations, turn.now)
+            if c.deputy_code != deputy.code
+        ]
+        if late:
+            lines = [
+                case_line(c) + f"｜承办：{c.deputy.name if c.deputy else '未交办'}" for c in late
+            ]
+            parts.append(f"本站逾期工单（{len(late)}件，请督办）：\n" + "\n".join(lines))
+    turn.reply("\n\n".join(parts))
 
 
 def show(turn: Turn, ticket: str) -> None:
     case = _case(turn, ticket)
     zone = turn.services.casework.calendar.zone
-    card = case_card(case, zone, for_deputy=True, now=turn.now)
+    card = case_card(case, zone, for_deputy=True, now=turn.now, full=True)
     turn.reply(card, deputy_choices(case.ticket, case.status))
 
 
@@ -151,6 +184,8 @@ def handle_deputy(turn: Turn, command: Command | None) -> None:
                 return transfer(turn, command.ticket or "", command.rest)
             case "resolve":
                 return resolve(turn, command.ticket or "", command.rest)
+            case "return":
+                return return_case(turn, command.ticket or "", command.rest)
             case "mycases":
                 return my_cases(turn)
             case "status" if command.ticket:

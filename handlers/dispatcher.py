@@ -17,7 +17,9 @@ from casework.clock import Clock
 from casework.errors import Refused
 from casework.hometown_groups import member_identity
 from casework.identities import INVITE_PREFIX, identity_for, redeem_invite
+from casework.live_county import LiveCounty
 from casework.outbox import Message, dialog_state, post, queue
+from handlers.choices import looks_like_number, match_choice
 from handlers.commands import parse_command
 from handlers.deputy import handle_deputy
 from handlers.groups import handle_group
@@ -49,6 +51,8 @@ class Dispatcher:
         self.clock = clock
 
     def handle(self, incoming: Incoming) -> Outcome:
+        if isinstance(self.services.directory, LiveCounty):
+            self.services.directory.refresh()  # a county import since? (throttled, cheap)
         with transaction(self.sessions) as session:
             now = self.clock.now()
             oversized = len(incoming.text or "") > MAX_TEXT_LENGTH
@@ -65,9 +69,9 @@ class Dispatcher:
             turn = Turn(session, self.services, incoming, identity, state, now)
             if oversized:
                 length = len(incoming.text or "")
-                turn.reply(
+                turn.refuse(
                     f"您发送的内容有{length}字，超过了{MAX_TEXT_LENGTH}字的上限，未能登记。"
-                    "请精简后分次发送。"
+                    f"请精简到{MAX_TEXT_LENGTH}字以内再发送。"
                 )
             else:
                 self._converse(session, turn)
@@ -127,8 +131,8 @@ class Dispatcher:
         )
         try:
             with session.begin_nested():
-                if turn.action is None and _looks_like_choice(turn.text) and turn.state.choices:
-                    raise Refused(f"没有这个选项，请回复 1–{len(turn.state.choices)} 之间的编号。")
+                if turn.action is None and looks_like_number(turn.text) and turn.state.choices:
+                    raise Refused(_no_such_choice(len(turn.state.choices)))
                 role = turn.identity.role
                 payload = turn.incoming.start
                 if payload and payload.startswith(INVITE_PREFIX):
@@ -145,7 +149,8 @@ class Dispatcher:
                     handle_resident(turn, command)
         except Refused as refusal:
             session.expire_all()
-            turn.out = [Message(turn.me, str(refusal))]
+            # A refusal changes nothing, the pending choices included.
+            turn.out = [Message(turn.me, str(refusal), keep_choices=True)]
 
 
 def _queue_all(session: Session, now: datetime, messages: list[Message]) -> tuple[int, ...]:
@@ -165,18 +170,11 @@ def accept_invite(turn: Turn, token: str) -> None:
     )
 
 
-def _looks_like_choice(text: str) -> bool:
-    return text.isdigit() and len(text) <= 2
+def _no_such_choice(count: int) -> str:
+    span = "1" if count == 1 else f"1–{count} 之间的编号"
+    return f"没有这个选项，请回复 {span}（也可以回复选项的文字）。"
 
 
 def _typed_choice(state: DialogState, text: str) -> str | None:
     """A typed "2" or a choice's own words mean that choice (WeChat has no buttons)."""
-    if not text or not state.choices:
-        return None
-    if text.isdigit():
-        index = int(text) - 1
-        return state.choices[index][1] if 0 <= index < len(state.choices) else None
-    for label, action in state.choices:
-        if text == label:
-            return action
-    return None
+    return match_choice(state.choices, text)

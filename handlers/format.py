@@ -13,6 +13,7 @@ __all__ = [
     "case_card",
     "case_line",
     "deputy_choices",
+    "excerpt",
     "local_time",
     "passed",
     "resident_of",
@@ -42,6 +43,19 @@ def short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Reminders, escalations and look-ups quote a case's text up to this many characters: a
+# 2,000-character complaint repeated in every 督办 would flood the head and the office (and
+# pass Telegram's 4,096-character limit with the card around it).
+EXCERPT = 120
+
+
+def excerpt(case: Case, limit: int = EXCERPT) -> str:
+    """The case's text, or its beginning with the length and the ticket to look it up."""
+    if len(case.text) <= limit:
+        return case.text
+    return f"{case.text[:limit]}…（全文{len(case.text)}字，见工单 {case.ticket}）"
+
+
 def place_of(case: Case) -> str:
     if case.grid is not None:
         return f"{case.grid.name}（{case.grid.station.name}）"
@@ -52,18 +66,28 @@ def place_of(case: Case) -> str:
 
 def case_line(case: Case) -> str:
     label = STATUS_LABELS[Status(case.status)]
+    urgent = "【紧急】" if case.urgent else ""
     metoo = f"｜我也遇到{len(case.followers)}人" if case.followers else ""
-    return f"{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}{metoo}"
+    return f"{urgent}{case.ticket}｜{label}｜{case.category}｜{short(case.text, 20)}{metoo}"
 
 
-def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool, now: datetime | None = None) -> str:
-    """The case as a card; with ``now``, a limit already over is marked 已逾期."""
+def case_card(
+    case: Case,
+    zone: ZoneInfo,
+    *,
+    for_deputy: bool,
+    now: datetime | None = None,
+    full: bool = False,
+) -> str:
+    """The case as a card; with ``now``, a limit already over is marked 已逾期. ``full``: the
+    whole text (a new assignment, a look-up); otherwise a long text is quoted as an excerpt
+    with the ticket number."""
     lines = [
         f"工单号：{case.ticket}",
         f"状态：{STATUS_LABELS[Status(case.status)]}",
         f"类别：{case.category}" + ("（紧急）" if case.urgent else ""),
         f"位置：{place_of(case)}",
-        f"问题：{case.text}",
+        f"问题：{case.text if full else excerpt(case)}",
     ]
     if case.photos:
         lines.append(f"照片：{len(case.photos)}张")
@@ -75,11 +99,16 @@ def case_card(case: Case, zone: ZoneInfo, *, for_deputy: bool, now: datetime | N
         lines.append(_limit_line("签收时限", case.accept_due_at, zone, now))
     if case.status not in (Status.RESOLVED, Status.RATED, Status.CLOSED, Status.CANCELLED):
         lines.append(_limit_line("答复时限", case.answer_due_at, zone, now))
-    if case.resolution:
+    if case.resolution and case.status in _DONE:
         lines.append(f"办理结果：{case.resolution}")
+    elif case.resolution:  # reopened or handed back: the last round's result, said as such
+        lines.append(f"上次办理结果：{case.resolution}")
     if case.followers:
         lines.append(f"我也遇到：另有{len(case.followers)}位居民反映同一问题")
     return "\n".join(lines)
+
+
+_DONE = (Status.RESOLVED, Status.RATED, Status.CLOSED)
 
 
 def resident_of(case: Case) -> str:

@@ -14,8 +14,10 @@ stateDiagram-v2
     confirming --> choosing_township: 修改位置
     choosing_category --> confirming: category chosen
     choosing_township --> choosing_grid: township chosen
-    choosing_grid --> confirming: grid chosen
-    confirming --> idle: 确认提交 (ticket) / 取消
+    choosing_grid --> confirming: grid chosen (or a place named)
+    choosing_grid --> choosing_township: 不在以上地方 (the whole county)
+    idle --> idle: greeting / thanks / no content (answered, nothing kept)
+    confirming --> idle: 确认提交 (ticket) / 取消 / 算了 / 不用了
     confirming --> expired: 30 minutes idle (draft kept)
     expired --> confirming: 继续提交
 ```
@@ -26,16 +28,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from casework.cases import CaseDraft
+from casework.cases import MAX_CASE_TEXT, CaseDraft
 from casework.directory import EntryPoint
 from handlers import actions
+from handlers.danger import danger_advice
 from handlers.metoo import follow_similar, me_too_offer
+from handlers.small_talk import is_greeting, is_intent_only, is_thanks, meaningful_length
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
 
-__all__ = ["INTAKE", "handle_intake", "start"]
+__all__ = ["INTAKE", "PLACE_CATEGORIES", "handle_intake", "start"]
 
 LOW_CONFIDENCE = 0.35
+# Categories about a place (a pothole, a river): "where did it happen?". The others (a
+# medical-insurance or pension question) are about the person: "where do you live?".
+PLACE_CATEGORIES = ("城乡建设", "环境保护", "交通运输", "农业农村", "商贸旅游")
+ELSEWHERE = "不在以上地方"
+# Fewer Chinese characters than this, and no keyword or place recognised: ask for more.
+MIN_CONTENT = 4
 
 Step = Callable[[Turn, list[str]], None]
 
@@ -98,6 +108,11 @@ def _classify(turn: Turn, draft: dict[str, Any]) -> None:
 
 def _next_question(turn: Turn, draft: dict[str, Any]) -> None:
     """Ask for what is missing, or show the summary to confirm."""
+    if draft.get("urgent") and not draft.get("advised"):
+        advice = danger_advice(draft["text"], draft.get("urgent_words", []))
+        if advice:  # danger to life: the emergency numbers before anything else
+            draft["advised"] = True
+            turn.reply(advice)
     unclear = draft.get("confidence", 0) < LOW_CONFIDENCE and len(draft.get("ranking", [])) != 1
     if unclear and not draft.get("category_chosen"):
         return _ask_category(turn, draft)
@@ -139,34 +154,95 @@ def _ask_category(turn: Turn, draft: dict[str, Any]) -> None:
     turn.reply(head, [(name, actions.encode("cat", str(i))) for i, name in enumerate(ordered)])
 
 
-def _ask_grid(turn: Turn, draft: dict[str, Any]) -> None:
+def _about_a_place(draft: dict[str, Any]) -> bool:
+    return draft.get("category") in PLACE_CATEGORIES
+
+
+def _ask_grid(turn: Turn, draft: dict[str, Any], head: str = "") -> None:
     entry = _entry(turn, draft)
-    if entry is not None and len(entry.grid_codes) > 1:
-        return _ask_grid_among(turn, draft, entry.grid_codes, f"{entry.name}联系以下网格")
+    if entry is not None and len(entry.grid_codes) > 1 and not draft.get("anywhere"):
+        return _ask_grid_among(
+            turn, draft, entry.grid_codes, f"{head}{entry.name}联系以下网格", elsewhere=True
+        )
+    _ask_township(turn, draft, head)
+
+
+def _ask_township(turn: Turn, draft: dict[str, Any], head: str = "") -> None:
     directory = turn.services.directory
     _save(turn, "choosing_township", draft)
+    question = "请问问题发生在哪个乡镇？" if _about_a_place(draft) else "请问您所在的乡镇？"
     turn.reply(
-        "请问问题发生在哪个乡镇？也可以直接发送位置。",
+        f"{head}{question}也可以直接发送位置，或输入村（社区）名称。",
         [(name, actions.encode("tw", code)) for code, name in directory.townships],
     )
 
 
-def _ask_grid_among(turn: Turn, draft: dict[str, Any], codes: tuple[str, ...], head: str) -> None:
+def _ask_grid_among(
+    turn: Turn,
+    draft: dict[str, Any],
+    codes: tuple[str, ...],
+    head: str,
+    *,
+    elsewhere: bool = False,
+) -> None:
     names = {c: n for grids in turn.services.directory.grids_by_township.values() for c, n in grids}
     labels = [(code, names.get(code, code)) for code in codes]
+    draft["grid_options"] = list(codes)
+    draft["elsewhere_offered"] = elsewhere
     _save(turn, "choosing_grid", draft)
-    turn.reply(
-        f"{head}，请问问题发生在哪个村（社区）？也可以直接发送位置。",
-        [(label, actions.encode("grid", code)) for code, label in labels],
-    )
+    where = "问题发生在哪个村（社区）" if _about_a_place(draft) else "您所在的村（社区）是"
+    choices = [(label, actions.encode("grid", code)) for code, label in labels]
+    if elsewhere:  # a station's code, but the problem is elsewhere in the county
+        choices.append((ELSEWHERE, "intake:elsewhere"))
+    turn.reply(f"{head}，请问{where}？也可以直接发送位置。", choices)
 
 
 # --- steps ------------------------------------------------------------------------------
 
 
+def _small_talk(turn: Turn) -> bool:
+    """Answer a greeting, thanks or a text with no content; True when answered."""
+    text = turn.text
+    directory = turn.services.directory
+    if is_greeting(text):
+        turn.refuse(
+            f"您好！这里是{directory.county_name}人大代表联络平台，您反映的问题会转给负责"
+            "您所在网格的人大代表办理。\n"
+            "有什么问题，直接用一两句话告诉我就行，例如“东岭村的路灯坏了”，可以附上位置和照片。\n"
+            "发送“查询”查看您反映过的问题，发送“帮助”查看全部用法。"
+        )
+        return True
+    if is_thanks(text):
+        turn.refuse("不客气！如还有问题需要反映，直接发送文字描述即可。")
+        return True
+    if is_intent_only(text):
+        turn.refuse(
+            "好的，请直接说说遇到了什么问题、在什么地方，例如“东岭村的路灯坏了，晚上很黑”。"
+        )
+        return True
+    if meaningful_length(text) == 0:
+        turn.refuse(
+            "抱歉，没能看懂您的意思。如需反映问题，请用中文简要说明在什么地方、出了什么问题，"
+            "例如“东岭村的路灯坏了”。"
+        )
+        return True
+    return False
+
+
+def _too_little(turn: Turn, draft: dict[str, Any]) -> bool:
+    """A few characters with nothing recognised ("帮帮我"): ask what happened."""
+    if meaningful_length(draft["text"]) >= MIN_CONTENT:
+        return False
+    if draft.get("keywords") or draft.get("grid") or draft.get("urgent"):
+        return False
+    _save(turn, "describing", {**draft, "text": ""})
+    turn.refuse("请再具体说一说：在什么地方、遇到了什么问题？例如“东岭村的路灯坏了，晚上很黑”。")
+    return True
+
+
 def describe(turn: Turn, _args: list[str]) -> None:
     text = turn.text
-    if not text:
+    if not text or _small_talk(turn):
         return
     identity = turn.identity
     duplicate = turn.services.casework.recent_duplicate(
@@ -182,15 +258,20 @@ def describe(turn: Turn, _args: list[str]) -> None:
     # Came in by QR code, or sent a location or photo first: keep those with the text.
     draft = {**_draft(turn), "text": text} if turn.state.state == "describing" else {"text": text}
     _classify(turn, draft)
+    if _too_little(turn, draft):
+        return
     _next_question(turn, draft)
 
 
 def add_detail(turn: Turn, _args: list[str]) -> None:
     """More text while confirming: appended to the description, then re-summarised."""
     draft = _draft(turn)
+    if is_greeting(turn.text) or is_thanks(turn.text) or meaningful_length(turn.text) == 0:
+        turn.refuse("如信息无误，请回复“1”确认提交；需要补充的，直接发送文字、位置或照片。")
+        return
     draft["text"] = f"{draft['text']}\n{turn.text}"
-    if len(draft["text"]) > 2000:
-        turn.reply("补充内容后问题描述超过2000字，请精简后再补充。")
+    if len(draft["text"]) > MAX_CASE_TEXT:
+        turn.refuse(f"补充内容后问题描述超过{MAX_CASE_TEXT}字，请精简后再补充。")
         return
     _classify(turn, draft)
     _summary(turn, draft)
@@ -219,7 +300,12 @@ def add_photo(turn: Turn, _args: list[str]) -> None:
     turn.reply(f"已收到照片（共{len(draft['photos'])}张）。")
     caption = turn.text
     if caption:  # a photo sent with a caption: the caption describes the problem
-        draft["text"] = f"{draft['text']}\n{caption}" if draft.get("text") else caption
+        text = f"{draft['text']}\n{caption}" if draft.get("text") else caption
+        if len(text) > MAX_CASE_TEXT:
+            turn.update(draft=draft)
+            turn.refuse(f"照片已收到，但加上说明后问题描述超过{MAX_CASE_TEXT}字，说明未添加。")
+            return _after_attachment(turn, draft)
+        draft["text"] = text
         _classify(turn, draft)
     _after_attachment(turn, draft)
 
@@ -252,6 +338,54 @@ def choose_township(turn: Turn, args: list[str]) -> None:
     _ask_grid_among(turn, draft, tuple(code for code, _ in grids), "好的")
 
 
+def elsewhere(turn: Turn, _args: list[str]) -> None:
+    """不在以上地方: choose among the whole county, township first."""
+    draft = _draft(turn)
+    draft["anywhere"] = True
+    _ask_township(turn, draft, "好的，")
+
+
+def place_named(turn: Turn, _args: list[str]) -> None:
+    """Typed words at the township or village question: a place of the county (西街), "not
+    there" (在县城，不在村里), or else the question again with its choices."""
+    draft = _draft(turn)
+    text = turn.text
+    if is_greeting(text) or is_thanks(text) or meaningful_length(text) == 0:
+        turn.refuse(_PROMPTS[turn.state.state])
+        return
+    if "不在" in text and turn.state.state == "choosing_grid" and draft.get("elsewhere_offered"):
+        return elsewhere(turn, [])
+    places = turn.services.classifier.classify(text).places
+    if places:
+        draft.update(grid=places[0].grid_code, grid_chosen=True)
+        return _next_question(turn, draft)
+    head = f"没有找到“{text[:20]}”。"
+    if turn.state.state == "choosing_grid" and draft.get("grid_options"):
+        return _ask_grid_among(
+            turn,
+            draft,
+            tuple(draft["grid_options"]),
+            head + "请从下面选择",
+            elsewhere=bool(draft.get("elsewhere_offered")),
+        )
+    _ask_township(turn, draft, head)
+
+
+def repeat_category(turn: Turn, _args: list[str]) -> None:
+    """Typed words that are not a category: more of the description (东岭村的路灯坏了 after a
+    vague first message) is added and classified again; anything else gets the menu again."""
+    draft = _draft(turn)
+    text = turn.text
+    if meaningful_length(text) >= MIN_CONTENT and not (is_greeting(text) or is_thanks(text)):
+        combined = f"{draft['text']}\n{text}" if draft.get("text") else text
+        if len(combined) <= MAX_CASE_TEXT:
+            draft["text"] = combined
+            _classify(turn, draft)
+            return _next_question(turn, draft)
+    turn.refuse("没有这个类别，请回复类别前的编号或类别名称，或发送“取消”。")
+    _ask_category(turn, draft)
+
+
 def choose_grid(turn: Turn, args: list[str]) -> None:
     draft = _draft(turn)
     known = {c for grids in turn.services.directory.grids_by_township.values() for c, _ in grids}
@@ -269,12 +403,7 @@ def change_category(turn: Turn, _args: list[str]) -> None:
 def change_grid(turn: Turn, _args: list[str]) -> None:
     draft = _draft(turn)
     draft["grid_chosen"] = False
-    directory = turn.services.directory
-    _save(turn, "choosing_township", draft)
-    turn.reply(
-        "请问问题发生在哪个乡镇？也可以直接发送位置。",
-        [(name, actions.encode("tw", code)) for code, name in directory.townships],
-    )
+    _ask_grid(turn, draft)
 
 
 def cancel_draft(turn: Turn, _args: list[str]) -> None:
@@ -352,9 +481,25 @@ INTAKE: dict[str, dict[str, Step]] = {
         "intake:cancel": cancel_draft,
         "intake:metoo": follow_similar,
     },
-    "choosing_category": {"cat": choose_category, "location": add_location},
-    "choosing_township": {"tw": choose_township, "location": add_location},
-    "choosing_grid": {"grid": choose_grid, "location": add_location},
+    "choosing_category": {
+        "cat": choose_category,
+        "location": add_location,
+        "photo": add_photo,
+        "text": repeat_category,
+    },
+    "choosing_township": {
+        "tw": choose_township,
+        "location": add_location,
+        "photo": add_photo,
+        "text": place_named,
+    },
+    "choosing_grid": {
+        "grid": choose_grid,
+        "location": add_location,
+        "photo": add_photo,
+        "text": place_named,
+        "intake:elsewhere": elsewhere,
+    },
     "expired": {
         "text": describe,
         "location": add_location,
@@ -364,9 +509,9 @@ INTAKE: dict[str, dict[str, Step]] = {
 }
 
 _PROMPTS = {
-    "choosing_category": "请回复类别前的编号，或发送“取消”。",
-    "choosing_township": "请回复乡镇前的编号、发送位置，或发送“取消”。",
-    "choosing_grid": "请回复村（社区）前的编号、发送位置，或发送“取消”。",
+    "choosing_category": "请回复类别前的编号或类别名称，或发送“取消”。",
+    "choosing_township": "请回复乡镇前的编号或名称、发送位置，或发送“取消”。",
+    "choosing_grid": "请回复村（社区）前的编号或名称、发送位置，或发送“取消”。",
 }
 
 
@@ -377,13 +522,13 @@ def handle_intake(turn: Turn) -> None:
     if turn.action is not None:
         decoded = actions.decode(turn.action)
         if decoded is None:
-            turn.reply("无法识别该按钮，请按最新的提示操作。")
+            turn.refuse("无法识别该按钮，请按最新的提示操作。")
             return
         verb, args = decoded
         key = f"intake:{args[0]}" if verb == "intake" else verb
         step = steps.get(key)
         if step is None:
-            turn.reply("该选项已失效，请按最新的提示操作。")
+            turn.refuse("该选项已失效，请按最新的提示操作。")
             return
         return step(turn, args)
     if turn.incoming.location is not None:
@@ -392,4 +537,4 @@ def handle_intake(turn: Turn) -> None:
         return steps["photo"](turn, [])
     if "text" in steps:
         return steps["text"](turn, [])
-    turn.reply(_PROMPTS.get(state, "请按提示操作。"))
+    turn.refuse(_PROMPTS.get(state, "请按提示操作。"))

@@ -56,6 +56,21 @@ def _answer_by(case: Case, zone: ZoneInfo, now: datetime | None) -> str:
     return f"请于{due}前答复居民。"
 
 
+def _assignment(case: Case, zone: ZoneInfo, now: datetime | None) -> Message:
+    """The new deputy's card: the full text (the deputy needs all of it), urgent first."""
+    assert case.deputy_code is not None
+    urgent = "【紧急】" if case.urgent else ""
+    return Message(
+        f"deputy:{case.deputy_code}",
+        f"{urgent}【新交办工单】\n"
+        + case_card(case, zone, for_deputy=True, now=now, full=True)
+        + f"\n请在签收时限前回复“受理 {case.ticket}”或点击下方按钮。",
+        deputy_choices(case.ticket, case.status),
+        case.id,
+        kind="assignment",
+    )
+
+
 def render(
     event: ev.Event, zone: ZoneInfo, office_name: str, *, now: datetime | None = None
 ) -> list[Message]:
@@ -71,36 +86,69 @@ def _render(
         case ev.CaseSubmitted():
             return []  # told together with the assignment or the office routing
         case ev.CaseAssigned(case=case, deputy=deputy):
-            resident = Message(
-                resident_of(case),
-                f"您反映的问题已受理，工单号：{case.ticket}。\n"
-                f"已交办{_station_of(case)}{deputy.name}代表办理，"
-                f"{_answer_promise(case, zone, now)}\n"
-                f"发送“查询 {case.ticket}”可随时查看进度。",
-                case_id=case.id,
-            )
-            deputy_msg = Message(
-                f"deputy:{deputy.code}",
-                "【新交办工单】\n"
-                + case_card(case, zone, for_deputy=True, now=now)
-                + f"\n请在签收时限前回复“受理 {case.ticket}”或点击下方按钮。",
-                deputy_choices(case.ticket, case.status),
-                case.id,
-                kind="assignment",
-            )
-            return [resident, deputy_msg]
+            if any(e.kind == "returned" for e in case.events):  # assigned again after 退回
+                told = f"工单 {case.ticket}：改由{_station_of(case)}{deputy.name}代表办理。"
+            else:
+                told = (
+                    f"您反映的问题已登记，工单号：{case.ticket}。\n"
+                    f"已交办{_station_of(case)}{deputy.name}代表办理，"
+                    f"{_answer_promise(case, zone, now)}\n"
+                    f"发送“查询 {case.ticket}”可随时查看进度。"
+                )
+            return [
+                Message(resident_of(case), told, case_id=case.id),
+                _assignment(case, zone, now),
+            ]
+        case ev.CaseReassigned(case=case, deputy=deputy, previous=previous, by=by):
+            if by == "head":
+                lost = f"工单 {case.ticket} 已由{deputy.name}站长接手办理，您无需再办理。"
+            else:
+                lost = (
+                    f"工单 {case.ticket} 已由{office_name}改派{deputy.name}代表办理，您无需再办理。"
+                )
+            out = [
+                Message(
+                    resident_of(case),
+                    f"工单 {case.ticket}：改由{_station_of(case)}{deputy.name}代表办理。",
+                    case_id=case.id,
+                ),
+                Message(f"deputy:{previous.code}", lost, case_id=case.id),
+            ]
+            if by == "office":
+                out.append(_assignment(case, zone, now))
+            return out
+        case ev.CaseReturned(case=case, deputy=deputy, reason=reason):
+            return [
+                Message(
+                    resident_of(case),
+                    f"工单 {case.ticket}：正在为您重新安排承办代表，安排好后会第一时间告诉您。",
+                    case_id=case.id,
+                ),
+                Message(
+                    f"deputy:{deputy.code}",
+                    f"已将工单 {case.ticket} 退回{office_name}，由其另行安排。",
+                    case_id=case.id,
+                ),
+                Message(
+                    "office",
+                    f"【退回】{deputy.name}代表退回工单 {case.ticket}，理由：{reason}\n"
+                    + case_card(case, zone, for_deputy=True, now=now, full=True)
+                    + f"\n请回复“交办 {case.ticket} 代表编号”重新指定代表。",
+                    case_id=case.id,
+                ),
+            ]
         case ev.RoutedToOffice(case=case, reason=reason):
             return [
                 Message(
                     resident_of(case),
-                    f"您反映的问题已受理，工单号：{case.ticket}。\n"
+                    f"您反映的问题已登记，工单号：{case.ticket}。\n"
                     f"{office_name}正在为您安排代表办理，安排好后会第一时间告诉您。",
                     case_id=case.id,
                 ),
                 Message(
                     "office",
                     f"【待交办】{reason}\n"
-                    + case_card(case, zone, for_deputy=True, now=now)
+                    + case_card(case, zone, for_deputy=True, now=now, full=True)
                     + f"\n请回复“交办 {case.ticket} 代表编号”指定代表。",
                     case_id=case.id,
                 ),
@@ -234,7 +282,7 @@ def _render(
                 )
             ]
         case ev.SurveyAsked() | ev.CaseRated() | ev.CaseClosed() | ev.RecheckAnswered():
-            return survey_messages(event)
+            return survey_messages(event, zone)
         case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated() | ev.CalendarUnknown():
             return limits_messages(event, zone, office_name, now)
         case ev.LookbackListed(cases=cases, days=days):

@@ -14,6 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from casework import events as ev
+from casework.feedback import REOPEN_WHY
 from casework.limits import department_contact
 from casework.outbox import Message
 from handlers.format import case_card, deputy_choices, local_time, resident_of, short
@@ -158,7 +159,7 @@ def _reopened(
     event: ev.CaseReopened, zone: ZoneInfo, office_name: str, now: datetime | None
 ) -> list[Message]:
     case, reason, heads = event.case, event.reason, event.heads
-    why = "居民评价不满意" if event.source == "rating" else "四周回访时居民表示问题未解决"
+    why = REOPEN_WHY.get(event.source, REOPEN_WHY["resident"])
     supervisors = "、".join(h.name for h in heads) + "站长" if heads else office_name
     handler = f"{case.deputy.name}代表" if case.deputy else office_name
     out = [

@@ -6,10 +6,13 @@ from sqlalchemy import select
 
 from casework import feedback
 from casework.errors import UnknownCase
+from casework.lifecycle import STATUS_LABELS, Status
 from handlers import actions
+from handlers.choices import looks_like_number
 from handlers.commands import Command
 from handlers.format import case_card, case_line
 from handlers.intake import handle_intake
+from handlers.small_talk import is_cancel
 from handlers.turn import Turn
 from storage.models import Case
 
@@ -21,6 +24,7 @@ HELP = (
     "· 查询 工单号 —— 查看办理进度（只发“查询”列出您的全部工单）\n"
     "· 回复 工单号 内容 —— 给承办代表留言\n"
     "· 撤销 工单号 —— 撤销尚未签收的工单\n"
+    "· 重新反映 工单号 原因 —— 办结的问题没有解决时，要求重新办理（结案后30天内）\n"
     "· 取消 —— 放弃正在填写的内容"
 )
 
@@ -59,16 +63,41 @@ def write_to_deputy(turn: Turn, ticket: str, text: str) -> None:
     turn.emit(events)
 
 
+def _cancel(turn: Turn) -> None:
+    had_draft = turn.state.state not in ("idle", "expired")
+    turn.go("idle")
+    turn.reply(
+        "已取消，本次内容未提交。如需反映问题，请随时发送文字描述。"
+        if had_draft
+        else "好的。当前没有正在填写的内容；如需反映问题，请随时发送文字描述。"
+    )
+
+
+def reopen_case(turn: Turn, ticket: str, reason: str) -> None:
+    """重新反映 TICKET 原因 (the reason is asked for when missing)."""
+    case = _my_case(turn, ticket)
+    cw = turn.services.casework
+    if not feedback.can_reopen(case, turn.now):
+        turn.refuse(f"工单 {case.ticket} 不能重新办理。" + feedback.what_you_can_do(case, turn.now))
+        return
+    if not reason:
+        _ask_reason(turn, case.ticket, "resident", "好的。")
+        return
+    turn.go("idle")
+    turn.emit(feedback.reopen_on_request(cw, turn.session, case, turn.identity, reason))
+
+
 def handle_resident(turn: Turn, command: Command | None) -> None:
+    if command is None and turn.action is None and is_cancel(turn.text):
+        return _cancel(turn)  # 算了，不弄了 / 不用了: like 取消
     if command is not None:
         match command.name:
             case "status":
                 return status(turn, command)
             case "cancel" if command.ticket is None:
-                had_draft = turn.state.state != "idle"
-                turn.go("idle")
-                turn.reply("已取消，本次内容未提交。" if had_draft else "当前没有正在填写的内容。")
-                return
+                return _cancel(turn)
+            case "reopen":
+                return reopen_case(turn, command.ticket or "", command.rest)
             case "withdraw" | "cancel":
                 case = _my_case(turn, command.ticket or "")
                 return turn.emit(turn.services.casework.cancel(turn.session, case, turn.identity))
@@ -96,7 +125,23 @@ def handle_resident(turn: Turn, command: Command | None) -> None:
             return reopen_with_reason(turn, turn.text)
     if turn.state.state in ("writing_to_deputy", "giving_reason"):
         turn.go("idle")
+    if turn.action is None and looks_like_number(turn.text) and not turn.state.choices:
+        return number_without_a_question(turn)
     handle_intake(turn)
+
+
+def number_without_a_question(turn: Turn) -> None:
+    """A typed "3" when nothing was asked (the survey expired, say): never a dead end."""
+    latest = turn.session.scalars(
+        select(Case).where(Case.resident_id == turn.identity.resident_id).order_by(Case.id.desc())
+    ).first()
+    if latest is None:
+        turn.refuse("目前没有需要您回复编号的问题。如需反映问题，请直接用文字描述。")
+        return
+    turn.refuse(
+        f"目前没有需要您回复编号的问题。您最近的工单是 {latest.ticket}"
+        f"（{STATUS_LABELS[Status(latest.status)]}）。" + feedback.what_you_can_do(latest, turn.now)
+    )
 
 
 def rate_case(turn: Turn, ticket: str, score: int) -> None:
@@ -125,8 +170,10 @@ def _ask_reason(turn: Turn, ticket: str, source: str, opening: str) -> None:
 def reopen_with_reason(turn: Turn, reason: str) -> None:
     case = _my_case(turn, turn.state.data["ticket"])
     source = turn.state.data.get("source", "rating")
-    events = feedback.reopen(
-        turn.services.casework, turn.session, case, turn.identity, reason, source
-    )
+    cw = turn.services.casework
+    if source == "resident":
+        events = feedback.reopen_on_request(cw, turn.session, case, turn.identity, reason)
+    else:
+        events = feedback.reopen(cw, turn.session, case, turn.identity, reason, source)
     turn.go("idle")
     turn.emit(events)

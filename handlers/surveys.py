@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from casework import events as ev
 from casework.feedback import RATING_LABELS, RECHECK_LABELS
 from casework.outbox import Message
 from handlers import actions
-from handlers.format import resident_of, short
+from handlers.format import local_time, resident_of, short
+from storage.models import Case, Survey
 
 __all__ = ["rating_choices", "survey_messages"]
 
@@ -16,11 +23,28 @@ def rating_choices(ticket: str) -> list[tuple[str, str]]:
     return [(RATING_LABELS[n], actions.encode("rate", ticket, str(n))) for n in range(1, 6)]
 
 
-def survey_messages(event: ev.Event) -> list[Message]:
+def _rating_deadline(case: Case) -> datetime | None:
+    """When this round's rating closes (the survey row holds it)."""
+    session = object_session(case)
+    if session is None:
+        return None
+    return session.scalar(
+        select(Survey.expires_at).where(
+            Survey.case_id == case.id, Survey.round == case.round, Survey.kind == "rating"
+        )
+    )
+
+
+def survey_messages(event: ev.Event, zone: ZoneInfo) -> list[Message]:
     match event:
         case ev.SurveyAsked(case=case, kind="rating", reminder=reminder):
             head = "【提醒】您还没有评价" if reminder else "请您评价"
-            tail = "，7天内未评价将按“未评价”结案" if reminder else ""
+            deadline = _rating_deadline(case)
+            tail = (
+                f"。{local_time(deadline, zone)}前未评价的，将按“未评价”结案"
+                if deadline is not None
+                else ""
+            )
             return [
                 Message(
                     resident_of(case),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from casework.cases import Casework
 from casework.directory import CountyDirectory
 from casework.events import Event
+from casework.live_county import LiveCounty
 from casework.outbox import Message
 from handlers.incoming import Incoming
 from handlers.notifications import render
@@ -29,7 +30,7 @@ class Services:
     """What conversations need, built once by the composition root."""
 
     casework: Casework
-    directory: CountyDirectory
+    directory: CountyDirectory | LiveCounty  # live: follows county imports
     classifier: Classifier | LiveClassifier
 
 
@@ -56,6 +57,10 @@ class Turn:
         self, text: str, choices: Sequence[tuple[str, str]] = (), case_id: int | None = None
     ) -> None:
         self.out.append(Message(self.me, text, tuple(choices), case_id))
+
+    def refuse(self, text: str, case_id: int | None = None) -> None:
+        """A reply that takes nothing: the choices pending in this chat stay as they were."""
+        self.out.append(Message(self.me, text, (), case_id, keep_choices=True))
 
     def reply_to(self, recipient: str, text: str) -> None:
         """To a chat that is not a person's own (a group)."""

@@ -96,12 +96,17 @@ class Poster:
     ``title``: the station's name or ``<name> 代表``; ``subtitle``: a call to action or the
     county; ``link``: what the QR code encodes (a deep link or a WeChat parametric QR URL), also
     printed under it; ``footer``: the issuing office. ``subtitle`` and ``footer`` may be empty.
+    ``details``: lines under the code for people who cannot scan (address, reception hours,
+    phone, the deputies' names); ``also``: further, smaller codes ``(label, link)`` after the
+    main one (the main code comes first: WeChat in mainland China).
     """
 
     title: str
     subtitle: str
     link: str
     footer: str
+    details: tuple[str, ...] = ()
+    also: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.title.strip():
@@ -162,6 +167,8 @@ def _render(poster: Poster, font: PosterFont) -> Image.Image:
     draw.rectangle((0, 0, width, layout.header_bottom), fill=_RED)
     qr = layout.qr
     image.paste(_qr_image(qr), (qr.left, qr.top))
+    for small in layout.also:
+        image.paste(_qr_image(small), (small.left, small.top))
     for block in layout.blocks:
         _draw_block(draw, block)
     if poster.footer.strip():
@@ -354,6 +361,7 @@ class _Block:
     line_height: int
     fill: tuple[int, int, int]
     stroke: int = 0
+    centre: int | None = None  # horizontal centre; None: the page's
 
 
 @dataclass(frozen=True)
@@ -362,10 +370,15 @@ class _Layout:
     footer_rule: int
     blocks: tuple[_Block, ...]
     qr: QrPlacement
+    also: tuple[QrPlacement, ...] = ()
 
 
 def _poster_text(poster: Poster) -> str:
-    return poster.title + poster.subtitle + poster.link + poster.footer
+    extra = "".join(poster.details) + "".join(label for label, _ in poster.also)
+    return poster.title + poster.subtitle + poster.link + poster.footer + extra
+
+
+_ALSO_SIDE = 250  # pixels of each further code, quiet zone included (≥ 1.3 mm a module)
 
 
 def _layout(poster: Poster, font: PosterFont) -> _Layout:
@@ -391,11 +404,37 @@ def _layout(poster: Poster, font: PosterFont) -> _Layout:
         footer_top = footer_bottom - len(footer[0]) * footer[2]
         blocks.append(_block(footer, footer_top, _INK))
     footer_rule = footer_top - 40
+    bottom = footer_rule - 20  # what is free above the footer, filled from the bottom up
+
+    for detail in reversed(poster.details):
+        fitted = _fit(detail, font, text_width, sizes=(34, 26), max_lines=2)
+        bottom -= len(fitted[0]) * fitted[2]
+        blocks.append(_block(fitted, bottom, _INK))
+    also: list[QrPlacement] = []
+    if poster.also:
+        labels = [
+            _fit(label, font, _ALSO_SIDE + 80, sizes=(28, 22), max_lines=2)
+            for label, _ in poster.also
+        ]
+        label_height = max(len(f[0]) * f[2] for f in labels)
+        bottom -= 20 + label_height
+        gap = (width - len(poster.also) * _ALSO_SIDE) // (len(poster.also) + 1)
+        for index, ((_label, target), fitted) in enumerate(zip(poster.also, labels, strict=True)):
+            matrix_small = _qr_matrix(target)
+            box = _ALSO_SIDE // len(matrix_small)
+            if box < 3:
+                raise ValueError(f"the link is too long for a small QR code: {target!r}")
+            side_small = box * len(matrix_small)
+            left = gap + index * (_ALSO_SIDE + gap) + (_ALSO_SIDE - side_small) // 2
+            also.append(QrPlacement(left, bottom - side_small, box, matrix_small))
+            blocks.append(_centred_at(fitted, bottom, left + side_small // 2))
+        bottom -= _ALSO_SIDE + 10
 
     link = _fit(poster.link, font, text_width, sizes=(30, 24), max_lines=3, wrap_anywhere=True)
     link_height = len(link[0]) * link[2]
     # The QR code's white quiet zone is the space between it, the header and the link.
-    space_top, space_bottom = header_bottom + 20, footer_rule - 50
+    space_top = header_bottom + 20
+    space_bottom = bottom - 30 if poster.details or poster.also else footer_rule - 50
     qr_room = min(width - 2 * (_MARGIN - 40), space_bottom - space_top - link_height)
 
     matrix = _qr_matrix(poster.link)
@@ -408,7 +447,7 @@ def _layout(poster: Poster, font: PosterFont) -> _Layout:
     placement = QrPlacement((width - side) // 2, group_top, box_size, matrix)
     link_top = group_top + side
     blocks.append(_block(link, link_top, _GREY))
-    return _Layout(header_bottom, footer_rule, tuple(blocks), placement)
+    return _Layout(header_bottom, footer_rule, tuple(blocks), placement, tuple(also))
 
 
 _Fitted = tuple[tuple[str, ...], ImageFont.FreeTypeFont, int, int]  # lines, font, height, stroke
@@ -485,8 +524,13 @@ def _block(fitted: _Fitted, top: int, fill: tuple[int, int, int], *, bold: bool 
     return _Block(lines, face, top, line_height, fill, stroke if bold else 0)
 
 
+def _centred_at(fitted: _Fitted, top: int, centre: int) -> _Block:
+    lines, face, line_height, _stroke = fitted
+    return _Block(lines, face, top, line_height, _GREY, centre=centre)
+
+
 def _draw_block(draw: ImageDraw.ImageDraw, block: _Block) -> None:
-    centre = SIZE[0] // 2
+    centre = block.centre if block.centre is not None else SIZE[0] // 2
     for number, line in enumerate(block.lines):
         # Anchor "mm": each line centred in its own line box, whatever the font's metrics.
         y = block.top + number * block.line_height + block.line_height // 2

@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import lock_county
 from storage.models import County, Department, Deputy, Grid, Station, Township
 
 __all__ = [
@@ -37,10 +38,16 @@ STATION_KINDS = ("area", "thematic")
 _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "county": (("code", "name"), ()),
     "townships": (("code", "name"), ()),
-    "stations": (("code", "name", "township", "kind"), ("topics",)),
+    "stations": (
+        ("code", "name", "township", "kind"),
+        ("topics", "phone", "address", "hours"),
+    ),
     "grids": (("code", "name", "station"), ("places", "polygon")),
-    "deputies": (("code", "name", "level"), ("stations", "grids", "expertise", "head_of")),
-    "departments": (("code", "name"), ("categories", "contact")),
+    "deputies": (
+        ("code", "name", "level"),
+        ("stations", "grids", "expertise", "head_of", "phone"),
+    ),
+    "departments": (("code", "name"), ("categories", "contact", "aliases")),
     "office": (("name",), ()),
 }
 _LISTS = ("townships", "stations", "grids", "deputies", "departments")
@@ -74,7 +81,12 @@ class CountyData:
 class ImportSummary:
     counts: dict[str, int]
     created: int
-    updated: int
+    updated: int  # entities whose values really changed
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -328,6 +340,15 @@ def _check(data: CountyData, categories: set[str], errors: list[str]) -> None:
                 f"第{entry.line}行：{who} 的“contact”应为 office 或代表代码，"
                 f"但未定义代表 {contact}{hint}。"
             )
+        _as_list(entry, "aliases", errors, who)
+    for section, label in (("stations", "联络站"), ("deputies", "代表")):
+        for entry in data.entries(section):
+            for key in ("phone", "address", "hours"):
+                value = entry.values.get(key)
+                if value is not None and not isinstance(value, str | int):
+                    errors.append(
+                        f"第{entry.line}行：{label} {entry.values.get('code')} 的“{key}”应为文字。"
+                    )
 
 
 def _valid_ring(polygon: Any) -> bool:
@@ -347,38 +368,60 @@ def _valid_ring(polygon: Any) -> bool:
 # --- import / export --------------------------------------------------------------------
 
 
-def import_county(session: Session, data: CountyData) -> ImportSummary:
-    """Create or update every entity by code, in the caller's transaction."""
-    created = updated = 0
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
 
-    def upsert(model: type, code: str, **values: Any) -> Any:
-        nonlocal created, updated
+
+def import_county(session: Session, data: CountyData) -> ImportSummary:
+    """Create or update every entity by code, in the caller's transaction. Counts what
+    really changed, and bumps the county's revision when anything did (running processes
+    reload on that)."""
+    lock_county(session)
+    created = updated = unchanged = 0
+
+    def upsert(
+        model: type, code: str, links: dict[str, list[Any]] | None = None, **values: Any
+    ) -> Any:
+        nonlocal created, updated, unchanged
         row = session.get(model, code)
         if row is None:
             row = model(code=code, **values)
             session.add(row)
+            for key, targets in (links or {}).items():
+                setattr(row, key, targets)
             created += 1
-        else:
-            for key, value in values.items():
+            return row
+        changed = False
+        for key, value in values.items():
+            if getattr(row, key) != value:
                 setattr(row, key, value)
+                changed = True
+        for key, targets in (links or {}).items():
+            if sorted(t.code for t in getattr(row, key)) != sorted(t.code for t in targets):
+                setattr(row, key, targets)
+                changed = True
+        if changed:
             updated += 1
+        else:
+            unchanged += 1
         return row
 
     assert data.county is not None
     county = data.county.values
     office = data.office.values["name"] if data.office else "人大常委会代表工委"
-    upsert(
+    county_row = upsert(
         County, str(county["code"]), name=county["name"], office_name=office, sla=data.sla,
         calendar=data.calendar,
     )  # fmt: skip
-    for e in data.entries("townships"):
-        upsert(Township, str(e.values["code"]), name=e.values["name"])
+    for position, e in enumerate(data.entries("townships")):
+        upsert(Township, str(e.values["code"]), name=e.values["name"], position=position)
     session.flush()
     for e in data.entries("stations"):
         v = e.values
         upsert(
             Station, str(v["code"]), name=v["name"], township_code=str(v["township"]),
-            kind=v["kind"], topics=list(v.get("topics") or []),
+            kind=v["kind"], topics=list(v.get("topics") or []), phone=_text(v.get("phone")),
+            address=_text(v.get("address")), hours=_text(v.get("hours")),
         )  # fmt: skip
     session.flush()
     for e in data.entries("grids"):
@@ -390,22 +433,28 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     for e in data.entries("departments"):
         v = e.values
         upsert(
-            Department, str(v["code"]), name=v["name"], categories=list(v.get("categories") or []),
+            Department, str(v["code"]), name=v["name"],
+            categories=list(v.get("categories") or []),
             contact=str(v["contact"]) if v.get("contact") is not None else None,
+            aliases=[str(a) for a in v.get("aliases") or []],
         )  # fmt: skip
     session.flush()
     for e in data.entries("deputies"):
         v = e.values
-        deputy = upsert(
-            Deputy, str(v["code"]), name=v["name"], level=v["level"],
-            expertise=list(v.get("expertise") or []),
+        links = {
+            "stations": [session.get(Station, str(c)) for c in v.get("stations") or []],
+            "grids": [session.get(Grid, str(c)) for c in v.get("grids") or []],
+            "head_of": [session.get(Station, str(c)) for c in v.get("head_of") or []],
+        }
+        upsert(
+            Deputy, str(v["code"]), links, name=v["name"], level=v["level"],
+            expertise=list(v.get("expertise") or []), phone=_text(v.get("phone")),
         )  # fmt: skip
-        deputy.stations = [session.get(Station, str(c)) for c in v.get("stations") or []]
-        deputy.grids = [session.get(Grid, str(c)) for c in v.get("grids") or []]
-        deputy.head_of = [session.get(Station, str(c)) for c in v.get("head_of") or []]
+    if created or updated:
+        county_row.revision = (county_row.revision or 0) + 1
     session.flush()
     counts = {section: len(data.entries(section)) for section in _LISTS}
-    return ImportSummary(counts, created, updated)
+    return ImportSummary(counts, created, updated, unchanged)
 
 
 def export_county(session: Session) -> dict[str, Any]:
@@ -424,6 +473,9 @@ def export_county(session: Session) -> dict[str, Any]:
         }  # fmt: skip
         if s.topics:
             entry["topics"] = list(s.topics)
+        for key in ("phone", "address", "hours"):
+            if getattr(s, key):
+                entry[key] = getattr(s, key)
         stations.append(entry)
     grids = []
     for g in by_code(Grid):
@@ -448,10 +500,15 @@ def export_county(session: Session) -> dict[str, Any]:
         }
         if d.head_of:
             entry["head_of"] = [s.code for s in d.head_of]
+        if d.phone:
+            entry["phone"] = d.phone
         deputies.append(entry)
     return {
         "county": {"code": county.code, "name": county.name},
-        "townships": [{"code": t.code, "name": t.name} for t in by_code(Township)],
+        "townships": [
+            {"code": t.code, "name": t.name}
+            for t in session.scalars(select(Township).order_by(Township.position, Township.code))
+        ],
         "stations": stations,
         "grids": grids,
         "deputies": deputies,
@@ -469,6 +526,8 @@ def _department_entry(department: Department) -> dict[str, Any]:
     }  # fmt: skip
     if department.contact:
         entry["contact"] = department.contact
+    if department.aliases:
+        entry["aliases"] = list(department.aliases)
     return entry
 
 

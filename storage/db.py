@@ -21,6 +21,7 @@ __all__ = [
     "SessionFactory",
     "current_revision",
     "database_answers",
+    "lock_county",
     "make_engine",
     "migrate",
     "transaction",
@@ -49,8 +50,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-# Any fixed 64-bit number: the advisory lock every grid-intake process takes to migrate.
+# Any fixed 64-bit numbers: the advisory locks grid-intake processes take to migrate, and to
+# import a county file.
 _MIGRATION_LOCK = 0x6772_6964_6D69_6772  # "gridmigr"
+_COUNTY_LOCK = 0x6772_6964_636F_756E  # "gridcoun"
+
+
+def lock_county(session: Session) -> None:
+    """Serialise county imports: two at once would both insert the same new codes. PostgreSQL
+    holds the lock until the transaction ends; SQLite serialises writers by itself."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COUNTY_LOCK})
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -96,6 +96,9 @@ class County(Base):
     sla: Mapped[dict[str, Any] | None] = mapped_column(default=None)  # overrides of SlaPolicy
     # The county's own holiday dates, over chinese-calendar's: {holidays: [ISO…], workdays: […]}
     calendar: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Bumped by every import that changes something: running processes compare it to
+    # reload their copy of the county (casework.live_county).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Township(Base):
@@ -103,6 +106,7 @@ class Township(Base):
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # file order
 
 
 deputy_stations = Table(
@@ -133,6 +137,9 @@ class Station(Base):
     township_code: Mapped[str] = mapped_column(ForeignKey("townships.code"))
     kind: Mapped[str] = mapped_column(String(16), default="area")  # area | thematic
     topics: Mapped[list[Any]] = mapped_column(default=list)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(200))
+    hours: Mapped[str | None] = mapped_column(String(200))  # reception hours, as written
 
     township: Mapped[Township] = relationship()
     grids: Mapped[list[Grid]] = relationship(back_populates="station", order_by="Grid.code")
@@ -166,6 +173,7 @@ class Deputy(Base):
     name: Mapped[str] = mapped_column(String(50))
     level: Mapped[str] = mapped_column(String(16))
     expertise: Mapped[list[Any]] = mapped_column(default=list)
+    phone: Mapped[str | None] = mapped_column(String(40))
 
     stations: Mapped[list[Station]] = relationship(
         secondary=deputy_stations, back_populates="deputies", order_by="Station.code"
@@ -186,6 +194,7 @@ class Department(Base):
     categories: Mapped[list[Any]] = mapped_column(default=list)
     # Who relays reminders about transferred cases: a deputy code, or None/"office".
     contact: Mapped[str | None] = mapped_column(String(32), default=None)
+    aliases: Mapped[list[Any]] = mapped_column(default=list)  # short names: 人社局, 城管
 
 
 # --- people and chats -------------------------------------------------------------------

@@ -125,7 +125,7 @@ async def test_a_typed_number_outside_the_choices_is_refused(sqlite_sim: Simulat
     await sqlite_sim.send("resident:alice", start="ST-DL")
     await sqlite_sim.say("resident:alice", "东岭村的路灯坏了")
     sent = await sqlite_sim.say("resident:alice", "9")
-    assert sent[0].text == "没有这个选项，请回复 1–4 之间的编号。"
+    assert sent[0].text == "没有这个选项，请回复 1–4 之间的编号（也可以回复选项的文字）。"
     assert count(sqlite_sim, Case) == 0
 
 

@@ -227,8 +227,29 @@ def test_county_import_of_the_sample_prints_a_summary(cli: Cli, db: str):
 
     assert (result.code, result.err) == (0, "")
     summary = one_line(result.out)
-    expected = [f"{section} {len(SAMPLE[section])}" for section in SECTIONS]
+    names = {"townships": "乡镇", "stations": "联络站", "grids": "网格", "deputies": "代表"}
+    names["departments"] = "部门"
+    expected = [f"{names[section]}{len(SAMPLE[section])}个" for section in SECTIONS]
     assert [part for part in expected if part not in summary] == []
+    assert summary.startswith("已导入")
+
+
+def test_county_reimport_counts_only_real_changes_in_chinese(cli: Cli, db: str, tmp_path: Path):
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+    again = cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+    assert "没有任何改动" in one_line(again.out)  # it said "91 updated"
+    edited = tmp_path / "改名.yaml"
+    text = SAMPLE_COUNTY.read_text(encoding="utf-8").replace("name: 黎建国", "name: 黎建民")
+    edited.write_text(text, encoding="utf-8")
+    changed = cli("--db", db, "county", "import", str(edited))
+    assert "修改1项" in one_line(changed.out)
+
+
+def test_county_show_is_in_chinese(cli: Cli, db: str):
+    cli("--db", db, "county", "import", str(SAMPLE_COUNTY))
+    shown = cli("--db", db, "county", "show")
+    assert shown.out.splitlines()[0].startswith("阳朔县（YS）")
+    assert f"  乡镇：{len(SAMPLE['townships'])}个" in shown.out.splitlines()
 
 
 def test_county_import_of_a_file_with_a_typo_names_the_line_and_imports_nothing(
@@ -360,3 +381,108 @@ def test_the_example_script_shows_a_whole_month(tmp_path: Path, capsys) -> None:
     assert texts[-1] == "工单 YS-2026-000001 已结案。"
     times = [line["at"] for line in lines]
     assert times == sorted(times)  # the transcript runs forward in time
+
+
+# --- issue 12: the example, simulate's own database, CLI edges --------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "street-light.jsonl"
+
+
+def test_simulate_without_db_leaves_the_demo_database_alone(cli: Cli, tmp_path: Path):
+    """The README's example, run after the demo, acted on the demo's YS-2026-000001."""
+    demo_db = tmp_path / "var" / "grid-intake.sqlite3"  # where the demo keeps its cases
+    demo_db.parent.mkdir()
+    first = write_script(tmp_path / "别人.jsonl", STREETLIGHT_SCRIPT[:3])
+    assert cli("--db", f"sqlite:///{demo_db}", "simulate", str(first)).code == 0
+    before = cli("--db", f"sqlite:///{demo_db}", "cases", "list", "--json").out
+
+    result = cli("simulate", str(EXAMPLE), "--start", "2026-11-23T09:00:00")
+
+    assert (result.code, result.err) == (0, "")
+    assert cli("--db", f"sqlite:///{demo_db}", "cases", "list", "--json").out == before
+    to_alice = [json.loads(line) for line in result.out.splitlines()]
+    texts = [t["text"] for t in to_alice if t["to"] == "resident:alice"]
+    assert any(text.startswith("感谢您的评价（非常满意）") for text in texts)
+    assert any(text.startswith("感谢您的回访反馈（已解决）") for text in texts)
+
+
+def test_the_example_acts_on_the_ticket_it_issued_not_a_hard_coded_one(cli: Cli, db: str):
+    """On a database that already held YS-2026-000001, the example resolved that case, and
+    its {"choose": 5} became a new problem "5"."""
+    other = write_script(
+        Path(db.removeprefix("sqlite:///")).with_name("x.jsonl"), STREETLIGHT_SCRIPT[:3]
+    )
+    cli("--db", db, "simulate", str(other), "--start", "2026-11-23T09:00:00")
+
+    result = cli("--db", db, "simulate", str(EXAMPLE), "--start", "2026-11-23T09:00:00")
+
+    assert result.code == 0
+    cases = json.loads(cli("--db", db, "cases", "list", "--json").out)
+    assert [(c["ticket"], c["status"]) for c in cases] == [
+        ("YS-2026-000001", "assigned"),  # the other resident's case is untouched
+        ("YS-2026-000002", "closed"),
+    ]
+    assert all(c["text"] != "5" for c in cases)
+
+
+def test_a_ticket_placeholder_before_any_ticket_names_the_line(cli: Cli, tmp_path: Path):
+    script = write_script(
+        tmp_path / "早了.jsonl", [{"from": "deputy:D001", "text": "受理 {{ticket}}"}]
+    )
+    result = cli("simulate", str(script))
+    assert (result.code, result.out) == (1, "")
+    assert "line 1" in one_line(result.err) and "{{ticket}}" in result.err
+
+
+def test_the_numbered_ticket_placeholder_picks_the_nth_ticket_of_the_run(cli: Cli, tmp_path: Path):
+    steps = [
+        {"from": "resident:a", "text": "东岭村的路灯坏了"},
+        {"from": "resident:a", "choose": 1},
+        {"from": "resident:b", "text": "东岭村的水渠堵了，农田灌溉不了"},
+        {"from": "resident:b", "choose": 1},
+        {"from": "deputy:D001", "text": "受理 {{ticket:1}}"},
+    ]
+    result = cli("simulate", str(write_script(tmp_path / "两件.jsonl", steps)))
+    assert result.code == 0
+    last = json.loads(result.out.splitlines()[-1])
+    assert "YS-2026-000001" in last["text"]
+
+
+@pytest.mark.parametrize("name", ["已办结", "办结", "resolved"])
+def test_cases_list_takes_chinese_status_names(cli: Cli, db: str, tmp_path: Path, name: str):
+    script = write_script(tmp_path / "路灯.jsonl", STREETLIGHT_SCRIPT)
+    cli("--db", db, "simulate", str(script), "--start", "2026-11-23T09:00:00")
+    listed = cli("--db", db, "cases", "list", "--status", name)
+    assert [line.split()[0] for line in listed.out.splitlines()] == [TICKET]
+
+
+def test_cases_list_refuses_an_unknown_status_listing_the_valid_ones(cli: Cli, db: str):
+    """--status bogus printed "no cases" and exited 0."""
+    result = cli("--db", db, "cases", "list", "--status", "bogus")
+    assert (result.code, result.out) == (1, "")
+    assert "bogus" in one_line(result.err)
+    assert "resolved（已办结）" in result.err
+
+
+def test_report_into_a_closed_pipe_ends_without_a_traceback(tmp_path: Path):
+    """`grid-intake report … | head` ended in a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'pipe.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--db", db, "county", "import", str(SAMPLE_COUNTY)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "--db", db, "report", "--month", "2026-11"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # like `| head` that has already left
+    err = reader.stderr.read().decode()
+    reader.wait(timeout=60)
+    assert "Traceback" not in err, err
+    assert "BrokenPipeError" not in err, err

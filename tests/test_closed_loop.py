@@ -77,8 +77,10 @@ async def test_deputy_uses_buttons_instead_of_commands(sim: Simulation):
     # 转办 by typed choice "2", then the department by number.
     departments = await sim.say("deputy:D001", "2")
     assert "请选择承办部门" in departments[0].text
-    # The three departments that handle 城乡建设 are listed first.
-    assert set(departments[0].choices[:3]) == {"县水利局", "县住房和城乡建设局", "县自然资源局"}
+    # The four departments that handle 城乡建设 are listed first.
+    assert set(departments[0].choices[:4]) == {
+        "县水利局", "县住房和城乡建设局", "县自然资源局", "县综合行政执法局"
+    }  # fmt: skip
     number = departments[0].choices.index("县住房和城乡建设局") + 1
     transferred = await sim.say("deputy:D001", str(number))
     assert "县住房和城乡建设局" in transferred[0].text

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 
+from bot.bootstrap import SAMPLE_COUNTY
 from bot.cli import main
 from storage.db import current_revision, make_engine, migrate
 from tests.conftest import PG_URL, _reset_postgres
@@ -91,8 +92,27 @@ def _start(part: str, url: str, port: int, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
-def test_three_web_processes_and_the_worker_started_together_all_come_up(tmp_path: Path):
+def test_the_release_phase_and_imports_at_once_then_three_web_processes_and_the_worker_all_come_up(
+    tmp_path: Path,
+):
+    """On an empty database the release phase, two county imports and … all migrate at once;
+    then three web processes and the worker start together (each also checks the schema)."""
     url = empty_database("postgresql", tmp_path)
+    env = {**os.environ, "GRID_INTAKE_DB": url}
+    commands = [["db", "upgrade"]] + [["county", "import", str(SAMPLE_COUNTY)]] * 2
+    setup = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", *command],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for command in commands
+    ]
+    results = [(p.wait(timeout=120), p.communicate()[0]) for p in setup]
+    assert [code for code, _ in results] == [0, 0, 0], results
     ports = [free_port() for _ in range(3)]
     processes = [_start("web", url, port, tmp_path) for port in ports]
     processes.append(_start("worker", url, free_port(), tmp_path))
@@ -118,4 +138,3 @@ def test_three_web_processes_and_the_worker_started_together_all_come_up(tmp_pat
             outputs.append(process.communicate(timeout=30)[0])
     failed = [line for out in outputs for line in out.splitlines() if "Error" in line]
     assert (exited, sorted(waiting), failed) == ([], [], [])
-    assert [p.returncode for p in processes] == [0] * 4, "\n".join(outputs)

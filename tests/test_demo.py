@@ -52,3 +52,40 @@ async def test_demo_explains_its_own_commands(app, clock):
     assert "没有代表 deputy:D999" in shown
     assert "not a duration" in shown
     assert "/as deputy:D001" in shown  # the help text
+
+
+def test_demo_logs_go_to_the_data_folder_not_between_chat_lines(tmp_path, capsys):
+    """ "WARNING casework.calendar: …" was printed inside the demo's conversation."""
+    import logging
+
+    from bot.demo import log_to_file
+    from tests.conftest import make_settings
+
+    root = logging.getLogger()
+    saved = list(root.handlers)
+    try:
+        path = log_to_file(make_settings("sqlite://", tmp_path))
+        logging.getLogger("casework.calendar").warning("no official holiday schedule for 2027")
+        for handler in root.handlers:
+            handler.flush()
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved:
+            root.addHandler(handler)
+    captured = capsys.readouterr()
+    assert "WARNING" not in captured.out + captured.err
+    assert path == tmp_path / "var" / "grid-intake.log"
+    assert "WARNING casework.calendar: no official holiday schedule for 2027" in path.read_text()
+
+
+async def test_demo_refuses_a_text_over_2000_characters(app, clock):
+    """A 3,000-character message typed into the demo was accepted whole."""
+    out = io.StringIO()
+    demo = DemoSession(app, clock, out)
+    await demo.handle_line("东岭村的路灯坏了" + "很" * 2992)
+    await demo.handle_line("1")
+    shown = out.getvalue()
+    assert "超过了2000字的上限" in shown
+    assert "工单号" not in shown

@@ -64,7 +64,9 @@ async def test_a_rating_of_2_asks_why_then_reopens_and_escalates(resolved):
     assert by_recipient["deputy:D002"].choices == ("受理",)
     assert by_recipient["deputy:D001"].text.startswith(f"【督办】工单 {TICKET} 重新办理")
     case = case_of(resolved)
-    assert (case.status, case.round, case.rating) == ("reopened", 1, 2)
+    # The new round has no rating yet; round one's score stays in the ledger only.
+    assert (case.status, case.round, case.rating) == ("reopened", 1, None)
+    assert [e.note for e in case.events if e.kind == "rated"] == ["不满意"]
     assert case.accept_due_at > resolved.clock.now()
     assert [e.kind for e in case.events][-3:] == ["rated", "reopened", "escalated_head"]
     # The deputy starts again: accept, and the reminders of the new round run.
@@ -119,5 +121,5 @@ async def test_not_fixed_at_the_recheck_reopens_the_case(resolved):
 async def test_a_rating_is_refused_when_nothing_awaits_one(resolved):
     await resolved.say("resident:a", "5")
     sent = await resolved.send("resident:a", action=f"rate:{TICKET}:1")
-    assert sent[0].text == f"工单 {TICKET} 目前没有待评价的办理结果。"
+    assert sent[0].text.startswith(f"工单 {TICKET} 目前没有待评价的办理结果。")
     assert case_of(resolved).rating == 5

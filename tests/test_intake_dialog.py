@@ -23,7 +23,7 @@ async def test_a_photo_and_a_location_are_kept_with_the_case(sqlite_sim: Simulat
     sent = await sqlite_sim.send("resident:a", photo="file-abc")
     assert [s.text for s in sent] == ["已收到照片（共1张）。", "请用文字简要描述您遇到的问题。"]
     asked = await sqlite_sim.say("resident:a", "路灯坏了")
-    assert asked[-1].text == "请问问题发生在哪个乡镇？也可以直接发送位置。"
+    assert asked[-1].text.startswith("请问问题发生在哪个乡镇？也可以直接发送位置")
     located = await sqlite_sim.send("resident:a", location=(24.770, 110.495))
     assert located[0].text == "已收到位置：阳朔镇东岭村。"
     assert "【位置】阳朔镇东岭村" in located[-1].text
@@ -71,7 +71,7 @@ async def test_more_text_while_confirming_is_added_to_the_description(sqlite_sim
 async def test_cancel_drops_the_draft(sqlite_sim: Simulation):
     await sqlite_sim.say("resident:a", "东岭村的路灯坏了")
     sent = await sqlite_sim.say("resident:a", "取消")
-    assert sent[0].text == "已取消，本次内容未提交。"
+    assert sent[0].text.startswith("已取消，本次内容未提交。")
     with transaction(sqlite_sim.app.sessions) as session:
         assert session.scalars(select(Case)).all() == []
 

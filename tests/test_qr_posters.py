@@ -217,3 +217,47 @@ def test_qr_telegram_command_writes_station_and_all_posters(sqlite_url, tmp_path
     assert {p.name for p in (tmp_path / "all").iterdir()} >= {"ST-DL.png", "D001.png"}
     assert main(["qr", "telegram", "--deputy", "D999", "-o", str(one), *args]) == 1
     assert "no station or deputy with the code D999" in capsys.readouterr().err
+
+
+def test_a_station_poster_says_where_to_go_without_the_app(sqlite_url, tmp_path):
+    """A rural resident who cannot scan still learns the address, hours and deputies."""
+    from bot.bootstrap import open_database
+    from office.posters import entry_posters
+    from tests.conftest import make_settings
+
+    _engine, sessions = open_database(make_settings(sqlite_url, tmp_path))
+    posters = entry_posters(
+        sessions,
+        lambda scene: f"http://weixin.qq.com/q/{scene}",
+        "ST-DL",
+        channel="微信",
+        also=[("Telegram", lambda scene: f"https://t.me/ys_bot?start={scene}")],
+    )
+    poster = posters["ST-DL"]
+    assert poster.subtitle.startswith("微信扫码")
+    assert poster.details == (
+        "地址：东岭村村委会一楼",
+        "接待时间：每月10日、25日 9:00–12:00 代表接待日",
+        "电话：0773-8820101",
+        "驻站代表：莫小兰、黎建国、赵桂芬、覃海波、韦宏伟",
+    )
+    assert poster.link == "http://weixin.qq.com/q/ST-DL"  # WeChat first
+    assert poster.also == (("Telegram", "https://t.me/ys_bot?start=ST-DL"),)
+
+
+def test_the_main_code_comes_first_and_larger_and_every_code_scans(tmp_path) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    poster = Poster(
+        title="东岭片区人大代表联络站",
+        subtitle="微信扫码反映问题 · 人大代表为您办",
+        link="http://weixin.qq.com/q/02abcDEF",
+        footer="阳朔县人大常委会代表工作委员会",
+        details=("地址：东岭村村委会一楼", "驻站代表：莫小兰、黎建国"),
+        also=(("Telegram", "https://t.me/ys_bot?start=ST-DL"),),
+    )
+    path = save_poster(poster, tmp_path / "ST-DL.png")
+    with Image.open(path) as image:
+        found = {r.text for r in zxingcpp.read_barcodes(image.convert("L"))}
+    assert found == {poster.link, poster.also[0][1]}
+    main = qr_placement(poster)
+    assert main.box_size >= 8 and main.side >= SIZE[0] // 3

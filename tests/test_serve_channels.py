@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from bot.bootstrap import SAMPLE_COUNTY
 from bot.channels.telegram.fake_api import FakeBotApi
 from storage.models import InboundMessage
 from tests.test_serve import free_port
@@ -32,6 +33,11 @@ def start(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[str]:
         GRID_INTAKE_HTTP=f"127.0.0.1:{port}",
         **env,
     )
+    if not (tmp_path / "serve.sqlite3").exists():  # `run` refuses to start without a county
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "county", "import", str(SAMPLE_COUNTY)],
+            env=clean, cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run", "web"],
         env=clean,

@@ -10,7 +10,15 @@ from pathlib import Path
 from bot.cli.common import UserError
 from bot.settings import Settings
 
-__all__ = ["register"]
+__all__ = ["SECTION_NAMES", "register"]
+
+SECTION_NAMES = {
+    "townships": "乡镇",
+    "stations": "联络站",
+    "grids": "网格",
+    "deputies": "代表",
+    "departments": "部门",
+}
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,12 +45,16 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
     _engine, sessions = open_database(settings)
     if not args.file.exists():
-        raise UserError(f"no such file: {args.file}")
+        raise UserError(f"找不到文件：{args.file}")
     summary = import_county_file(
         sessions, args.file, KeywordModel.load(settings.keywords or DEFAULT_MODEL)
     )
-    parts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
-    print(f"imported {args.file}: {parts} ({summary.created} created, {summary.updated} updated)")
+    parts = "、".join(f"{SECTION_NAMES[k]}{v}个" for k, v in summary.counts.items())
+    if summary.changed:
+        change = f"新增{summary.created}项，修改{summary.updated}项，未变{summary.unchanged}项"
+    else:
+        change = "与数据库中的完全相同，没有任何改动"
+    print(f"已导入 {args.file}：{parts}（{change}）")
     return 0
 
 
@@ -55,7 +67,7 @@ def _exported(settings: Settings) -> dict:
     with transaction(sessions) as session:
         data = export_county(session)
     if not data:
-        raise UserError("no county in the database; run `grid-intake county import FILE.yaml`")
+        raise UserError("数据库中还没有县的数据，请先运行 grid-intake county import FILE.yaml")
     return data
 
 
@@ -75,7 +87,7 @@ def _show(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"{data['county']['name']} ({data['county']['code']}) — {data['office']['name']}")
-    for section in ("townships", "stations", "grids", "deputies", "departments"):
-        print(f"  {section}: {len(data[section])}")
+    print(f"{data['county']['name']}（{data['county']['code']}）— {data['office']['name']}")
+    for section, name in SECTION_NAMES.items():
+        print(f"  {name}：{len(data[section])}个")
     return 0

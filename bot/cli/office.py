@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.cli.common import UserError, bot_username
@@ -40,16 +41,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         poster.add_argument(
             "-o", "--output", type=Path, required=True, help="PNG file, or a folder with --all"
         )
-        if channel == "telegram":
+        poster.add_argument(
+            "--bot-username",
+            help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
+        )
+        if channel == "wechat":
             poster.add_argument(
-                "--bot-username",
-                help="the bot's @username (env TELEGRAM_BOT_USERNAME; else getMe with the token)",
+                "--also-telegram",
+                action="store_true",
+                help="add a smaller Telegram code after the WeChat one",
             )
         poster.set_defaults(run=_qr)
 
     report = sub.add_parser("report", parents=[common], help="monthly ledger and figures")
     report.add_argument("--month", required=True, metavar="YYYY-MM")
     report.add_argument("--xlsx", type=Path, metavar="FILE", help="also write an Excel workbook")
+    report.add_argument(
+        "--as-of",
+        metavar="ISO",
+        help="the figures as of this time (default: now); open cases past their limit by then "
+        "count against 按时办结率",
+    )
     report.set_defaults(run=_report)
 
 
@@ -59,18 +71,22 @@ def _qr(settings: Settings, args: argparse.Namespace) -> int:
 
     _engine, sessions = open_database(settings)
     code = (args.station or args.deputy or "").upper() or None
+
+    def telegram_link() -> Callable[[str], str]:
+        username = bot_username(settings, args, sessions)
+        return lambda scene: f"https://t.me/{username}?start={scene}"
+
     try:
+        also: list[tuple[str, Callable[[str], str]]] = []
         if args.qr_channel == "wechat":
             from bot.channels.wechat.scenes import scene_links
 
-            link = scene_links(settings, sessions)
+            link, channel = scene_links(settings, sessions), "微信"
+            if args.also_telegram:
+                also.append(("Telegram", telegram_link()))
         else:
-            username = bot_username(settings, args, sessions)
-
-            def link(scene: str) -> str:
-                return f"https://t.me/{username}?start={scene}"
-
-        posters = entry_posters(sessions, link, code)
+            link, channel = telegram_link(), "Telegram "
+        posters = entry_posters(sessions, link, code, channel=channel, also=also)
         written = write_posters(posters, args.output, many=args.all)
     except (LookupError, RuntimeError) as error:
         raise UserError(str(error)) from None
@@ -104,16 +120,21 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.bootstrap import open_database
+    from bot.simulator import start_clock
     from office.report import write_text, write_xlsx
     from storage.db import transaction
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise UserError(f"--month must look like 2026-11, not {args.month!r}")
     zone = ZoneInfo(settings.tz)
+    try:
+        now = start_clock(args.as_of, settings.tz).now()
+    except ValueError:
+        raise UserError(f"--as-of is not an ISO time: {args.as_of}") from None
     _engine, sessions = open_database(settings)
     with transaction(sessions) as session:
-        print(write_text(session, args.month, zone))
+        print(write_text(session, args.month, zone, now=now))
         if args.xlsx:
-            count = write_xlsx(session, args.month, zone, args.xlsx)
+            count = write_xlsx(session, args.month, zone, args.xlsx, now=now)
             print(f"\n已写入 {args.xlsx}（{count} 件）")
     return 0

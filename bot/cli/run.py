@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.cli.common import UserError
 from bot.settings import Settings
 
 __all__ = ["register"]
@@ -32,6 +33,17 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import has_county, open_database
     from bot.serve import serve
 
+    engine, sessions = open_database(settings)
+    try:
+        if not has_county(sessions):
+            # Serving without a county greets residents and asks a question with no options.
+            raise UserError(
+                "数据库中还没有县的数据，无法启动：请先运行 grid-intake county import FILE.yaml"
+                "（示例县：storage/data/yangshuo.yaml）"
+            )
+    finally:
+        engine.dispose()
     return serve(settings, args.part, scheduler=not args.no_scheduler)

@@ -1,0 +1,42 @@
+"""Which open cases are late: past the 签收 limit unaccepted, or past the answer limit
+unanswered. The on-time figure and a head's 我的工单 use the same rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casework.routing import OPEN_STATUSES
+from storage.models import Case
+
+__all__ = ["is_overdue", "overdue_of_stations", "past_answer_limit"]
+
+_NOT_ACCEPTED = ("assigned", "reopened", "submitted")
+
+
+def past_answer_limit(case: Case, now: datetime) -> bool:
+    """Open, and its answer limit has passed: it can no longer be resolved on time."""
+    return (
+        case.status in OPEN_STATUSES and case.answer_due_at is not None and case.answer_due_at < now
+    )
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    if case.status not in OPEN_STATUSES:
+        return False
+    if case.status in _NOT_ACCEPTED and case.accept_due_at and case.accept_due_at < now:
+        return True
+    return case.answered_at is None and past_answer_limit(case, now)
+
+
+def overdue_of_stations(session: Session, stations: Sequence[str], now: datetime) -> list[Case]:
+    """The overdue open cases of these stations, oldest first."""
+    cases = session.scalars(
+        select(Case)
+        .where(Case.station_code.in_(stations), Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id)
+    )
+    return [c for c in cases if is_overdue(c, now)]
