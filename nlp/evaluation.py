@@ -41,6 +41,8 @@ class Report:
     macro_f1: float
     per_class: dict[str, dict[str, float]]  # label → precision, recall, f1, support
     confusion: dict[str, dict[str, int]]  # gold → predicted → count
+    # Messages given none of the labels (其他 when only the file's labels compete).
+    unassigned: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,13 +54,21 @@ class Report:
                 for k, c in self.per_class.items()
             },
             "confusion": self.confusion,
+            "unassigned": self.unassigned,
+            "unassigned_share": round(self.unassigned / self._messages, 4) if self._messages else 0,
         }
+
+    @property
+    def _messages(self) -> int:
+        return sum(int(c["support"]) for c in self.per_class.values())
 
     def as_text(self) -> str:
         width = max(_width(label) for label in self.labels) + 2
         lines = [
             f"messages {sum(int(c['support']) for c in self.per_class.values())}  "
             f"accuracy {self.accuracy:.4f}  macro-F1 {self.macro_f1:.4f}",
+            f"none of the labels (其他) {self.unassigned}"
+            f" ({self.unassigned / (self._messages or 1):.1%})",
             "",
             f"{'':<{width}}precision  recall  f1      support",
         ]
@@ -92,4 +102,13 @@ def score(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) 
         per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
     correct = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p)
     macro = sum(c["f1"] for c in per_class.values()) / len(labels) if labels else 0.0
-    return Report(list(labels), correct / len(gold) if gold else 0.0, macro, per_class, confusion)
+    known = set(labels)
+    unassigned = sum(1 for p in predicted if p not in known)
+    return Report(
+        list(labels),
+        correct / len(gold) if gold else 0.0,
+        macro,
+        per_class,
+        confusion,
+        unassigned,
+    )

@@ -1,8 +1,10 @@
 """``grid-intake nlp learn``: keyword weights learned from a county's labelled history.
 
 A linear SVM (scikit-learn, the optional ``learn`` extra) on the same features the
-classifier counts — each distinct word, 1.5 in the first sentence, and word pairs — with
-IDF weighting and unit-length rows, fitted without an intercept. The IDF is folded into
+classifier counts — by default each distinct character and pair of characters
+(``features="chars"``: no tokenizer when classifying), or jieba words and word pairs
+(``features="words"``) — 1.5 in the first sentence, with IDF weighting and unit-length
+rows, fitted without an intercept. The IDF is folded into
 the exported weights, and without an intercept the row length cannot change which
 category wins, so plain summing of the written weights picks exactly the category the
 SVM picks. Classifying with the file needs no ML library.
@@ -18,7 +20,7 @@ from typing import Any
 import yaml
 
 from nlp.classifier import KeywordModel
-from nlp.features import features, head_length
+from nlp.features import char_features, features, head_length
 from nlp.tokenizer import make_tokenizer
 
 __all__ = ["Fitted", "LearnError", "dump_model", "fit", "learn", "learned_features"]
@@ -28,8 +30,13 @@ class LearnError(RuntimeError):
     pass
 
 
-def learned_features(texts: Sequence[str], *, bigrams: bool) -> list[dict[str, float]]:
-    """Features as a learned model's classifier sees them (jieba with no added words)."""
+def learned_features(
+    texts: Sequence[str], *, bigrams: bool, kind: str = "words"
+) -> list[dict[str, float]]:
+    """Features as a learned model's classifier sees them: characters and pairs, or jieba
+    words with no added words."""
+    if kind == "chars":
+        return [char_features(t) for t in texts]
     tokenizer = make_tokenizer(())
     return [features(tokenizer.lcut(t), head_length(t), bigrams=bigrams) for t in texts]
 
@@ -48,6 +55,7 @@ def learn(rows: Sequence[tuple[str, str]], **options: Any) -> KeywordModel:
 def fit(
     rows: Sequence[tuple[str, str]],
     *,
+    features: str = "chars",
     bigrams: bool = False,
     c: float = 1.0,
     min_count: int = 1,
@@ -64,11 +72,17 @@ def fit(
         from sklearn.svm import LinearSVC
     except ImportError:
         raise LearnError("nlp learn needs scikit-learn: pip install 'grid-intake[learn]'") from None
+    if features not in ("words", "chars"):
+        raise LearnError(f"unknown features: {features} (words or chars)")
+    if features == "chars" and bigrams:
+        raise LearnError("word pairs (--bigrams) need --features words")
     labels = sorted({label for _, label in rows})
     if len(labels) < 2:
         raise LearnError("nlp learn needs at least two different labels")
     vectorizer = DictVectorizer()
-    x = vectorizer.fit_transform(learned_features([t for t, _ in rows], bigrams=bigrams))
+    x = vectorizer.fit_transform(
+        learned_features([t for t, _ in rows], bigrams=bigrams, kind=features)
+    )
     documents = x.shape[0]
     df = np.asarray((x > 0).sum(axis=0)).ravel()
     kept = np.flatnonzero(df >= min_count)
@@ -93,16 +107,19 @@ def fit(
         }
 
     def svm_predict(texts: Sequence[str]) -> list[str]:
-        raw = vectorizer.transform(learned_features(texts, bigrams=bigrams))[:, kept]
+        raw = vectorizer.transform(learned_features(texts, bigrams=bigrams, kind=features))
+        raw = raw[:, kept]
         return [str(label) for label in svm.predict(normalize(raw.multiply(idf).tocsr()))]
 
     model = KeywordModel(
         weights,
         evidence=0.0,
+        features=features,
         learned={
             "source": source,
             "messages": documents,
             "labels": labels,
+            "features": features,
             "bigrams": bigrams,
             "C": c,
             "min_count": min_count,
@@ -119,6 +136,8 @@ _HEADER = """\
 # A message scores, for each category, the sum of the weights of the words it contains
 # (words of its first sentence count 1.5 times); the highest score wins. Negative weights
 # are evidence against a category. "A B" means the word A directly followed by B.
+# With `features: chars` a key counts wherever its characters appear in the message
+# (single characters and pairs of characters), with no word segmentation.
 # Use it with: grid-intake classify --model FILE …, grid-intake nlp eval FILE.csv --model FILE
 """
 
@@ -127,6 +146,8 @@ def dump_model(model: KeywordModel, path: Path | str) -> None:
     body: dict[str, Any] = {}
     if model.learned:
         body["learned"] = model.learned
+    if model.features != "words":
+        body["features"] = model.features
     body["confidence"] = {"evidence": model.evidence}
     body["categories"] = {
         name: {

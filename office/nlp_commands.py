@@ -18,7 +18,14 @@ from nlp.tokenizer import BACKEND
 
 __all__ = ["bench_nlp", "check_model", "evaluate", "learn_model"]
 
-REPO_SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "messages.csv"
+_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+REPO_SAMPLE = _DATA / "messages.csv"
+# The labelled sets one may tune on (never the held-out ones): both learners are trained and
+# scored on splits of them.
+COMPARE_SETS = [
+    _DATA / name for name in ("messages.csv", "dev.csv", "chat_dev.csv", "letters_dev.csv")
+]
+COMPARE_SEEDS = (42, 7, 1)
 
 
 class NlpCommandError(Exception):
@@ -55,14 +62,27 @@ def evaluate(path: Path, model_path: Path | None, *, as_json: bool) -> int:
 
 
 def learn_model(
-    path: Path, output: Path, *, bigrams: bool, c: float, min_count: int, prune: float
+    path: Path,
+    output: Path,
+    *,
+    features: str = "chars",
+    bigrams: bool,
+    c: float,
+    min_count: int,
+    prune: float,
 ) -> int:
     from nlp.learning import LearnError, dump_model, learn
 
     rows = _rows(path)
     try:
         model = learn(
-            rows, bigrams=bigrams, c=c, min_count=min_count, prune=prune, source=path.name
+            rows,
+            features=features,
+            bigrams=bigrams,
+            c=c,
+            min_count=min_count,
+            prune=prune,
+            source=path.name,
         )
     except LearnError as error:
         raise NlpCommandError(str(error)) from None
@@ -80,7 +100,23 @@ def check_model(path: Path) -> int:
     classifier = Classifier(model)
     classifier.classify("检查")  # builds the tokenizer with every word of the file
     counts = ", ".join(f"{name} {len(table)}" for name, table in model.weights.items())
-    print(f"{path}: OK — {counts}")
+    extras = []
+    if model.borders:
+        extras.append(f"{len(model.borders)} border rules")
+    if model.locatives.words:
+        extras.append(f"{len(model.locatives.words)} locatives")
+    if model.backoff:
+        extras.append(f"{sum(map(len, model.backoff.values()))} backoff words")
+    print(f"{path}: OK — {counts}" + (f"; {', '.join(extras)}" if extras else ""))
+    # A rule's word that is no keyword can never move: most likely a typo or a removed word.
+    keys = {word for table in model.weights.values() for word in table}
+    for number, rule in enumerate(model.borders, start=1):
+        idle = sorted(rule.words - keys)
+        if idle:
+            print(
+                f"  note: borders rule {number} ({rule.note or rule.to}): not keywords, so never"
+                f" moved: {'、'.join(idle)}"
+            )
     return 0
 
 
@@ -107,11 +143,46 @@ def _time_ms(classify: Any, messages: Sequence[str]) -> tuple[float, float]:
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
 
 
+def _time_interleaved(
+    predictors: dict[str, Any], messages: Sequence[str], *, turn: int = 20
+) -> dict[str, dict[str, float]]:
+    """Median wall and CPU milliseconds per message of each predictor, measured in turns of
+    ``turn`` messages on the same messages (the order of the predictors rotates), so that a
+    busy machine slows all alike while each runs as it would in a steady stream. CPU time
+    (this thread's) leaves out the time spent waiting for a shared core."""
+    names = list(predictors)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for number, first in enumerate(range(0, len(messages), turn)):
+        block = messages[first : first + turn]
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            predict = predictors[name]
+            for text in block:
+                wall_start, cpu_start = time.perf_counter(), time.thread_time()
+                predict(text)
+                cpu[name].append((time.thread_time() - cpu_start) * 1000)
+                wall[name].append((time.perf_counter() - wall_start) * 1000)
+    return {
+        name: {
+            "median_ms": round(statistics.median(wall[name]), 4),
+            "median_cpu_ms": round(statistics.median(cpu[name]), 4),
+        }
+        for name in names
+    }
+
+
 def bench_nlp(
-    model_path: Path | None, data: Path | None, *, messages: int, length: int, compare: bool
+    model_path: Path | None,
+    data: Sequence[Path] | Path | None,
+    *,
+    messages: int,
+    length: int,
+    compare: bool,
 ) -> int:
-    data = data or REPO_SAMPLE
-    rows = _rows(data)
+    if isinstance(data, Path):
+        data = [data]
+    files = list(data or (COMPARE_SETS if compare else [REPO_SAMPLE]))
+    rows = [row for path in files for row in _rows(path)]
     texts = _messages_of_length([t for t, _ in rows], length, messages)
     # Memory first, under tracemalloc (which slows Python down); then time without it.
     tracemalloc.start()
@@ -133,13 +204,15 @@ def bench_nlp(
         "max_rss_mib": round(rss, 1),
     }
     if compare:
-        result["compare"] = _compare(rows, texts)
+        result["compare"] = _compare(rows, texts, [str(path) for path in files])
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
 
-def _compare(rows: list[tuple[str, str]], texts: list[str]) -> dict[str, Any]:
-    """Learned keyword file vs jieba TF-IDF + LinearSVC, trained and tested on one split."""
+def _compare(rows: list[tuple[str, str]], texts: list[str], files: list[str]) -> dict[str, Any]:
+    """The learned keyword file (characters, and jieba words) vs jieba TF-IDF + LinearSVC
+    (with plain jieba, and with the same fast tokenizer as ours), trained and scored on the
+    same 70/30 splits; then the time per message of each, in turns on the same messages."""
     try:
         import jieba
 
@@ -152,31 +225,82 @@ def _compare(rows: list[tuple[str, str]], texts: list[str]) -> dict[str, Any]:
             "bench nlp --compare needs scikit-learn: pip install 'grid-intake[learn]'"
         ) from None
     from nlp.learning import learn
+    from nlp.tokenizer import make_tokenizer
 
-    shuffled = rows[:]
-    random.Random(42).shuffle(shuffled)
-    cut = int(len(shuffled) * 0.7)
-    train, test = shuffled[:cut], shuffled[cut:]
+    fast = make_tokenizer(())
     labels = sorted({label for _, label in rows})
-    gold = [label for _, label in test]
 
-    learned = Classifier(learn(train, source="bench"))
-    baseline = make_pipeline(TfidfVectorizer(tokenizer=jieba.lcut, token_pattern=None), LinearSVC())
-    baseline.fit([t for t, _ in train], [label for _, label in train])
+    def ours(features: str) -> Any:
+        def train(part: list[tuple[str, str]]) -> Any:
+            classifier = Classifier(learn(part, features=features, source="bench"))
+            return lambda text: classifier.classify(text, among=labels).category
 
-    def learned_predict(text: str) -> str:
-        return learned.classify(text, among=labels).category
+        return train
 
-    def baseline_predict(text: str) -> str:
-        return str(baseline.predict([text])[0])
+    def peer(tokenize: Any) -> Any:
+        def train(part: list[tuple[str, str]]) -> Any:
+            pipeline = make_pipeline(
+                TfidfVectorizer(tokenizer=tokenize, token_pattern=None), LinearSVC()
+            )
+            pipeline.fit([t for t, _ in part], [label for _, label in part])
+            return lambda text: str(pipeline.predict([text])[0])
 
-    figures = {}
-    for name, predict in (
-        ("learned_keywords", learned_predict),
-        ("tfidf_linearsvc", baseline_predict),
-    ):
-        report = score(gold, [predict(t) for t, _ in test], labels)
-        median, _ = _time_ms(predict, texts[:300])
-        figures[name] = {"macro_f1": round(report.macro_f1, 4), "median_ms": round(median, 4)}
-    figures["split"] = {"train": len(train), "test": len(test)}
-    return figures
+        return train
+
+    trainers = {
+        "learned_chars": ours("chars"),
+        "learned_words": ours("words"),
+        "tfidf_linearsvc_jieba": peer(jieba.lcut),
+        f"tfidf_linearsvc_{BACKEND}": peer(fast.lcut),
+    }
+    tokenizers = {
+        "learned_chars": "none (characters and pairs)",
+        "learned_words": BACKEND,
+        "tfidf_linearsvc_jieba": f"jieba {jieba.__version__} (pure Python)",
+        f"tfidf_linearsvc_{BACKEND}": BACKEND,
+    }
+    f1: dict[str, list[float]] = {name: [] for name in trainers}
+    last: dict[str, Any] = {}
+    for seed in COMPARE_SEEDS:
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        cut = int(len(shuffled) * 0.7)
+        train, test = shuffled[:cut], shuffled[cut:]
+        gold = [label for _, label in test]
+        for name, fit in trainers.items():
+            predict = fit(train)
+            f1[name].append(score(gold, [predict(t) for t, _ in test], labels).macro_f1)
+            last[name] = predict
+    for predict in last.values():  # warm up: jieba loads its dictionary on first use
+        predict(texts[0])
+    timing = _time_interleaved(last, texts[:600])
+    models = {
+        name: {
+            "tokenizer": tokenizers[name],
+            "macro_f1": round(statistics.mean(f1[name]), 4),
+            "macro_f1_per_split": [round(v, 4) for v in f1[name]],
+            **timing[name],
+        }
+        for name in trainers
+    }
+
+    def ratio(ours_name: str, peer_name: str) -> dict[str, float]:
+        return {
+            "wall": round(timing[ours_name]["median_ms"] / timing[peer_name]["median_ms"], 3),
+            "cpu": round(
+                timing[ours_name]["median_cpu_ms"] / timing[peer_name]["median_cpu_ms"], 3
+            ),
+        }
+
+    fast_peer = f"tfidf_linearsvc_{BACKEND}"
+    return {
+        "data": files,
+        "split": {"train": int(len(rows) * 0.7), "test": len(rows) - int(len(rows) * 0.7)},
+        "seeds": list(COMPARE_SEEDS),
+        "timed_messages": min(600, len(texts)),
+        "models": models,
+        # Time per message, ours ÷ the peer's (target ≤ 0.4), each side on its tokenizer:
+        "ratio_learned_chars_vs_peer_jieba": ratio("learned_chars", "tfidf_linearsvc_jieba"),
+        "ratio_learned_chars_vs_peer_same_fast_tokenizer": ratio("learned_chars", fast_peer),
+        "ratio_learned_words_vs_peer_same_fast_tokenizer": ratio("learned_words", fast_peer),
+    }

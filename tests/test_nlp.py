@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.classifier import Classifier, KeywordModel
+from nlp.classifier import Classifier, KeywordModel, ModelError
 from nlp.places import Gazetteer, PlaceMatch, place_variants
 from nlp.request_types import infer_request_type
 from nlp.urgency import detect_urgency
@@ -276,3 +276,144 @@ def test_classification_with_a_gazetteer_reports_the_place(
 )
 def test_request_type_is_inferred_from_the_wording(text: str, expected: str) -> None:
     assert infer_request_type(text) == expected
+
+
+# --- borders between sectors, places, short messages -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "because"),
+    [
+        ("小区物业乱收停车费，车位还不够", "城乡建设", "停车费"),
+        ("马路边乱停车，堵得走不动", "交通运输", "乱停车"),
+        ("装修公司收了装修款就跑路了，新房到现在还是毛坯", "商贸旅游", "新房"),
+        ("新房交房后墙面开裂，开发商不给修", "城乡建设", "新房"),
+        ("小区的垃圾好几天没人清运", "城乡建设", "垃圾"),
+        ("河边有人偷倒垃圾", "环境保护", "垃圾"),
+        ("路灯坏了，晚上行人过马路看不清", "城乡建设", "过马路"),
+        ("这个路口没有红绿灯，行人过马路太危险", "交通运输", "过马路"),
+        ("学校食堂的工人三个月没发工资，还不签劳动合同", "劳动和社会保障", "学校食堂"),
+        ("学校食堂的饭菜太贵", "教育文体", "学校食堂"),
+    ],
+)
+def test_a_word_counts_for_the_sector_the_message_is_about(
+    classifier: Classifier, text: str, category: str, because: str
+) -> None:
+    result = classifier.classify(text)
+
+    assert result.category == category
+    assert because in result.keywords
+
+
+def test_a_place_named_by_a_sector_word_does_not_decide_the_category(
+    classifier: Classifier,
+) -> None:
+    result = classifier.classify("县医院门口的马路上乱停车，车都过不去")
+
+    assert result.category == "交通运输"
+    assert classifier.classify("县医院收费太贵了").category == "卫生计生"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("执照办理", "商贸旅游"),  # 执照 alone is no keyword
+        ("营业执招丢了怎么补", "商贸旅游"),  # a typo: 营业 only occurs in 商贸旅游's keywords
+        ("打不到车", "交通运输"),
+        ("个地盘晚黑仲开工，嘈到成条街瞓唔着", "环境保护"),  # Cantonese: noise at night
+        ("XX小区的问题", "城乡建设"),
+    ],
+)
+def test_a_short_message_without_keywords_gets_its_likeliest_category_as_a_guess(
+    classifier: Classifier, text: str, category: str
+) -> None:
+    result = classifier.classify(text)
+
+    assert result.category == category
+    assert 0 < result.confidence < 0.35  # intake asks the resident when it can
+    assert result.keywords
+
+
+def test_a_guess_keeps_to_the_categories_allowed(classifier: Classifier) -> None:
+    assert classifier.classify("打不到车", among=["城乡建设"]).category == "其他"
+
+
+def test_a_guess_is_never_other_so_intake_asks_outright(classifier: Classifier) -> None:
+    # 代表 occurs only in 其他's keywords (代表履职…): guessing 其他 would say nothing.
+    result = classifier.classify("东岭村这边的事情想找代表说一说")
+
+    assert (result.category, result.confidence, result.ranking) == ("其他", 0.0, [])
+
+
+RULES = """\
+locatives:
+  factor: 0.5
+  words: [门口]
+borders:
+  - when: [物业]
+    unless: [交警]
+    words: [停车]
+    to: 城乡建设
+  - when: [物业, 商场]
+    words: [停车, 装修]
+    to: 商贸旅游
+categories:
+  城乡建设:
+    keywords: {物业: 1, 装修: 1}
+  交通运输:
+    keywords: {停车: 3, 医院: 2}
+  商贸旅游:
+    keywords: {商场: 1}
+    backoff: {店: 0.5, 买东西: 1}
+  卫生计生:
+    keywords: {医院: 2}
+    backoff: [医]
+"""
+
+
+@pytest.fixture()
+def ruled(tmp_path: Path) -> Classifier:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES, "utf-8")
+    return Classifier(KeywordModel.load(path))
+
+
+def test_a_border_rule_moves_the_word_with_its_largest_weight(ruled: Classifier) -> None:
+    result = ruled.classify("物业乱收停车")
+
+    assert result.ranking == [("城乡建设", 6.0)]  # (停车 3 + 物业 1) × 1.5: the first sentence
+    assert result.keywords == ["停车", "物业"]
+
+
+def test_the_first_border_rule_wins_and_unless_words_stop_a_rule(ruled: Classifier) -> None:
+    # Rule 1 takes 停车 to 城乡建设; rule 2 may still move 装修.
+    assert dict(ruled.classify("物业 商场 停车 装修").ranking) == {"城乡建设": 6.0, "商贸旅游": 3.0}
+    # With 交警, rule 1 does not apply: rule 2 moves 停车 and 装修.
+    assert ruled.classify("物业叫了交警来管停车").category == "商贸旅游"
+
+
+def test_a_word_before_a_locative_counts_less(ruled: Classifier) -> None:
+    assert ruled.classify("医院门口").ranking == [("交通运输", 1.5), ("卫生计生", 1.5)]
+    assert ruled.classify("医院").ranking[0][1] == 3.0
+
+
+def test_backoff_words_are_lists_or_points(ruled: Classifier) -> None:
+    assert ruled.classify("去店里买东西").category == "商贸旅游"
+    assert ruled.classify("看医").category == "卫生计生"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ("borders:\n  - when: [物业]\n    words: [停车]\n    to: 不存在\n", "is not a category"),
+        ("borders:\n  - when: []\n    words: [停车]\n    to: 城乡建设\n", "'when' must be a list"),
+        ("borders: 物业\n", "'borders' must be a list"),
+        ("locatives:\n  factor: 2\n  words: [门口]\n", "between 0 and 1"),
+    ],
+)
+def test_a_broken_rule_is_named(tmp_path: Path, rules: str, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(rules + "categories:\n  城乡建设:\n    keywords: {物业: 1}\n", "utf-8")
+
+    with pytest.raises(ModelError, match=message):
+        KeywordModel.load(path)

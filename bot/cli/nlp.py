@@ -34,6 +34,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     learning.add_argument("file", type=Path, metavar="FILE.csv")
     learning.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL.yaml")
+    learning.add_argument(
+        "--features",
+        choices=("chars", "words"),
+        default="chars",
+        help="characters and pairs (default, no tokenizer) or jieba words",
+    )
     learning.add_argument("--bigrams", action="store_true", help="also pairs of adjacent words")
     learning.add_argument("--c", type=float, default=1.0, help="SVM regularisation (default 1)")
     learning.add_argument("--min-count", type=int, default=1, help="messages a word needs")
@@ -52,7 +58,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     bench_nlp.add_argument("--model", type=Path)
     bench_nlp.add_argument(
-        "--data", type=Path, help="labelled CSV (default tests/data/messages.csv)"
+        "--data",
+        type=Path,
+        nargs="+",
+        help="labelled CSV files (default tests/data/messages.csv; with --compare the sets"
+        " one may tune on: messages, dev, chat_dev, letters_dev)",
     )
     bench_nlp.add_argument("--messages", type=int, default=2000)
     bench_nlp.add_argument("--length", type=int, default=200, help="characters per message")
@@ -86,6 +96,7 @@ def _learn(settings: Settings, args: argparse.Namespace) -> int:
         lambda c: c.learn_model(
             args.file,
             args.output,
+            features=args.features,
             bigrams=args.bigrams,
             c=args.c,
             min_count=args.min_count,
