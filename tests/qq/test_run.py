@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.bootstrap import SAMPLE_COUNTY
 from bot.channels.qq.fake_api import FakeQQ
 from tests.test_serve import free_port
 
@@ -27,6 +28,11 @@ async def run(part: str, fake: FakeQQ, tmp_path: Path, port: int, mode: str):
         "QQ_TOKEN_URL": fake.token_url,
         "QQ_MODE": mode,
     }
+    if not (tmp_path / "serve.sqlite3").exists():  # `run` refuses to start without a county
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "county", "import", str(SAMPLE_COUNTY)],
+            env=env, cwd=tmp_path, check=True, capture_output=True,
+        )  # fmt: skip
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", part, "--no-scheduler",
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
