@@ -24,7 +24,7 @@ from casework.calendar import WorkingCalendar
 from casework.clock import Clock
 from casework.directory import EntryPoint
 from casework.errors import NotPermitted, Refused, UnknownCase
-from casework.lifecycle import Action, Status, next_status
+from casework.lifecycle import STATUS_LABELS, Action, Status, next_status
 from casework.limits import rearm_after_transfer
 from casework.routing import OPEN_STATUSES, choose_deputy
 from casework.sla import DueTimes, SlaPolicy
@@ -286,6 +286,23 @@ class Casework:
         self.record(case, self.clock.now(), "cancelled", f"resident:{case.resident_id}", "")
         return [ev.CaseCancelled(case)]
 
+    def supervise(self, session: Session, case: Case, by: str, note: str = "") -> list[ev.Event]:
+        """督办 by the office: the deputy is pushed now; the resident hears it once a round.
+
+        Only an open case that a deputy holds can be pushed; the ledger keeps who did it.
+        """
+        _fits(note, "督办说明")
+        if case.status not in OPEN_STATUSES:
+            label = STATUS_LABELS[Status(case.status)]
+            raise Refused(f"工单 {case.ticket} 当前状态为“{label}”，无需督办。")
+        if case.deputy is None:
+            raise Refused(
+                f"工单 {case.ticket} 尚未交办代表，请先交办：交办 {case.ticket} 代表编号。"
+            )
+        first = not _office_pushed_this_round(case)
+        self.record(case, self.clock.now(), "supervised", f"office:{by}", note.strip() or by)
+        return [ev.CaseSupervised(case, by, note.strip(), tell_resident=first)]
+
     # --- rules ---------------------------------------------------------------------------
 
     @staticmethod
@@ -317,3 +334,14 @@ class Casework:
         case.events.append(
             CaseEvent(at=at, kind=kind, actor=actor, status_after=case.status, note=note)
         )
+
+
+def _office_pushed_this_round(case: Case) -> bool:
+    """Whether the office already pushed this case (by hand or by the time limits) since it
+    was (re)opened: the resident is told of the office's 督办 once a round."""
+    for event in reversed(case.events):
+        if event.kind in ("supervised", "escalated_office"):
+            return True
+        if event.kind == "reopened":
+            return False
+    return False

@@ -19,6 +19,7 @@ __all__ = [
     "CaseResolved",
     "CaseReturned",
     "CaseSubmitted",
+    "CaseSupervised",
     "CaseTransferred",
     "DeputyAnswered",
     "DialogExpired",
@@ -138,6 +139,16 @@ class CaseEscalated:
 
 
 @dataclass(frozen=True)
+class CaseSupervised:
+    """督办 by hand: the office (chat ``督办 T`` or the dashboard) pushes the deputy now."""
+
+    case: Case
+    by: str  # who, in words (代表工委, or a staff member's name)
+    note: str = ""
+    tell_resident: bool = False  # the first 督办 by the office this round
+
+
+@dataclass(frozen=True)
 class SurveyAsked:
     case: Case
     kind: str  # rating | recheck
@@ -204,6 +215,7 @@ Event = (
     | DeputyAnswered
     | CaseTransferred
     | CaseResolved
+    | CaseSupervised
     | ResidentWrote
     | CaseCancelled
     | DialogExpired

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from casework.routing import OPEN_STATUSES
 from storage.models import Case
 
-__all__ = ["is_overdue", "overdue_of_stations", "past_answer_limit"]
+__all__ = ["is_overdue", "late_limit", "overdue_cases", "overdue_of_stations", "past_answer_limit"]
 
 _NOT_ACCEPTED = ("assigned", "reopened", "submitted")
 
@@ -25,11 +25,24 @@ def past_answer_limit(case: Case, now: datetime) -> bool:
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
+    return late_limit(case, now) is not None
+
+
+def late_limit(case: Case, now: datetime) -> str | None:
+    """The limit an overdue case missed: ``accept`` (签收) or ``answer`` (答复); else None."""
     if case.status not in OPEN_STATUSES:
-        return False
+        return None
     if case.status in _NOT_ACCEPTED and case.accept_due_at and case.accept_due_at < now:
-        return True
-    return case.answered_at is None and past_answer_limit(case, now)
+        return "accept"
+    if case.answered_at is None and past_answer_limit(case, now):
+        return "answer"
+    return None
+
+
+def overdue_cases(session: Session, now: datetime) -> list[Case]:
+    """Every overdue open case of the county, oldest first (the office's 逾期)."""
+    cases = session.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES)).order_by(Case.id))
+    return [c for c in cases if is_overdue(c, now)]
 
 
 def overdue_of_stations(session: Session, stations: Sequence[str], now: datetime) -> list[Case]:

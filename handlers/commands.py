@@ -21,6 +21,7 @@ _WORDS = {
     "交办": "assign", "/assign": "assign",
     "重新反映": "reopen", "/reopen": "reopen",
     "退回": "return", "/return": "return",
+    "督办": "supervise", "/supervise": "supervise",
     "答复建议": "answer_suggestion",
     "转为工单": "adopt_suggestion",
     "隐藏建议": "hide_suggestion",
@@ -31,6 +32,8 @@ _BARE = {
     "取消": "cancel", "/cancel": "cancel",
     "帮助": "help", "/help": "help",
     "待交办": "unassigned", "/unassigned": "unassigned",
+    "逾期": "overdue", "/overdue": "overdue",
+    "统计": "figures", "/figures": "figures",
     "受理": "accept", "/accept": "accept",  # bare: the one case awaiting 签收
     "建议列表": "suggestion_list",
     "我的建议": "my_suggestions",
@@ -41,6 +44,8 @@ _WITH_TICKET = re.compile(rf"^(\S+?)\s*({TICKET_PATTERN})(?:\s+(.*))?$", re.S)
 # A command word with something that tries to be a ticket (ys-2026-1234567, YS-20261):
 # answered "没有找到工单 …" rather than taken for a problem description.
 _ATTEMPT = re.compile(r"^(\S+?)\s*([A-Za-z]{1,8}-[0-9-]+)(?:\s+(.*))?$", re.S)
+# 统计 with a month (统计 2026-11): the office's figures of that month.
+_FIGURES_OF = re.compile(r"^(?:统计|/figures)\s+(\d{4})[-年/.](\d{1,2})月?$")
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "‐": "-"})
 
 
@@ -63,6 +68,9 @@ def parse_command(text: str) -> Command | None:
     bare = _BARE.get(text.split("@")[0] if text.startswith("/") else text)
     if bare:
         return Command(bare)
+    month = _FIGURES_OF.match(text.translate(_DASHES))
+    if month:
+        return Command("figures", rest=f"{int(month.group(1)):04d}-{int(month.group(2)):02d}")
     match = _WITH_TICKET.match(text.translate(_DASHES))
     if match:
         word = match.group(1).split("@")[0]

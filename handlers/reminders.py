@@ -35,6 +35,8 @@ def limits_messages(
             return _escalation(event, zone, office_name, now)
         case ev.CaseReopened():
             return _reopened(event, zone, office_name, now)
+        case ev.CaseSupervised():
+            return _supervised(event, zone, office_name, now)
         case ev.CalendarUnknown(year=year):
             return [Message("office", _calendar_notice(year))]
     raise TypeError(f"no rendering for {event!r}")
@@ -148,6 +150,49 @@ def _escalation(
             Message(
                 resident_of(case),
                 f"工单 {case.ticket}：您反映的问题未能在时限内{verb}，{to_resident}，"
+                "我们会继续跟进并及时告知您进展。",
+                case_id=case.id,
+            )
+        )
+    return out
+
+
+def _supervised(
+    event: ev.CaseSupervised, zone: ZoneInfo, office_name: str, now: datetime | None
+) -> list[Message]:
+    """The office's 督办 by hand: worded for where the case stands (签收, 答复, or a
+    department's answer), with only the buttons the lifecycle allows."""
+    case = event.case
+    if case.status in ("assigned", "reopened"):
+        limit, todo = "accept", "请尽快签收并联系群众"
+    elif case.status == "transferred":
+        department = case.department.name if case.department else "承办部门"
+        limit, todo = "answer", f"请督促{department}尽快答复"
+    else:
+        limit, todo = "answer", "请尽快办理并答复群众"
+    deadline = _deadline(case, limit)
+    when, label = "", _LABELS[limit]
+    if deadline is not None and now is not None and deadline < now:
+        when = f"，已超过{label}时限（{local_time(deadline, zone)}到期）"
+    elif deadline is not None:
+        when = f"，{label}时限为{local_time(deadline, zone)}"
+    note = f"\n督办意见：{event.note}" if event.note else ""
+    out = []
+    if case.deputy_code:
+        out.append(
+            Message(
+                f"deputy:{case.deputy_code}",
+                f"【督办】{event.by}督办工单 {case.ticket}（{short(case.text, 20)}）{when}。"
+                f"{todo}。{note}",
+                deputy_choices(case.ticket, case.status),
+                case.id,
+            )
+        )
+    if event.tell_resident:
+        out.append(
+            Message(
+                resident_of(case),
+                f"工单 {case.ticket}：{office_name}已督办您反映的问题，"
                 "我们会继续跟进并及时告知您进展。",
                 case_id=case.id,
             )
