@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from bot.bootstrap import SAMPLE_COUNTY, App, build_app, open_database
 from bot.settings import Settings
@@ -22,7 +24,35 @@ from casework.clock import ManualClock
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Monday morning, so working-day limits read naturally.
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
-PG_URL = os.environ.get("GRID_INTAKE_TEST_PG")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Each pytest-xdist worker gets its own PostgreSQL database (``test_gw0``, ``test_gw1``…),
+    made on first use: the tests drop and recreate the schema, so workers must not share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    for attempt in range(10):
+        try:
+            with engine.connect() as connection:
+                query = text("SELECT 1 FROM pg_database WHERE datname = :n")
+                if not connection.scalar(query, {"n": name}):
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+            break
+        except DBAPIError:
+            # Two workers copying template1 at once: one waits and tries again.
+            time.sleep(0.2 * (attempt + 1))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("GRID_INTAKE_TEST_PG"))
 
 _real_connect = socket.socket.connect
 

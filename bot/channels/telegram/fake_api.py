@@ -170,6 +170,11 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.server_root = ""
+        # A Bot API that stops answering: after ``hold_after`` messages are sent, the next send
+        # is held unanswered (``holding`` is set) and never counts as delivered.
+        self.hold_after: int | None = None
+        self.holding = asyncio.Event()
+        self._shutting_down = asyncio.Event()
         # Handlers are the `_m_<apiMethod>` methods; Telegram method names are case-insensitive.
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name[3:].lower(): getattr(self, name) for name in dir(self) if name.startswith("_m_")
@@ -192,6 +197,7 @@ class FakeBotApi:
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True
+        self._shutting_down.set()
         self._new_update.set()  # release pending long polls so the runner shuts down at once
         if self._runner is not None:
             await self._runner.cleanup()
@@ -236,6 +242,11 @@ class FakeBotApi:
             {"migrate_to_chat_id": migrate_to_chat_id} if migrate_to_chat_id else {}
         )
         self._faults.setdefault(method.lower(), deque()).extend([error] * times)
+
+    def hang_after(self, sent: int | None) -> None:
+        """Stop answering sends once ``sent`` messages went out (None: answer again)."""
+        self.hold_after = sent
+        self.holding.clear()
 
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: every send to this chat is 403 from now on."""
@@ -358,6 +369,14 @@ class FakeBotApi:
         now = time.monotonic()
         self.calls.append(Call(method, params, now))
         handler = self._methods.get(method.lower())
+        if (
+            method.lower() in SEND_METHODS
+            and self.hold_after is not None
+            and len(self.sent) >= self.hold_after
+        ):
+            self.holding.set()
+            await self._shutting_down.wait()  # the client gave up long ago: never delivered
+            return ApiError(502, "Bad Gateway").response()
         try:
             if handler is None:
                 raise ApiError(404)

@@ -6,6 +6,7 @@ without the Bot API's shape raises MalformedUpdate before anything is stored."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -78,11 +79,23 @@ class TelegramReceiver:
     async def poll(self, stop: asyncio.Event, *, timeout: int = 25) -> None:
         offset: int | None = None
         while not stop.is_set():
+            fetch = asyncio.ensure_future(self.backend.updates(offset, timeout))
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((fetch, stopping), return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():
+                # SIGTERM during a long poll: give it up. Nothing is lost: updates are
+                # confirmed only by the next offset, so Telegram sends them again.
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
             try:
-                updates = await self.backend.updates(offset, timeout)
+                updates = fetch.result()
             except Exception as error:
                 log.warning("getUpdates failed: %s; retrying in 3 s", error)
-                await asyncio.sleep(3)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=3)
                 continue
             for update in updates:
                 try:
