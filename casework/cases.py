@@ -185,6 +185,36 @@ class Casework:
         self.record(case, now, "assigned", actor, f"{deputy.name}：{reason}")
         return [ev.CaseAssigned(case, deputy, reason)]
 
+    def transfer_for_deputy(
+        self, session: Session, case: Case, department: Department, actor: str
+    ) -> list[ev.Event]:
+        """The office 转办 a case on its deputy's behalf: the deputy keeps it and follows up."""
+        deputy = case.deputy
+        if deputy is None:
+            raise Refused(f"工单 {case.ticket} 尚未交办代表，请先交办。")
+        now = self.clock.now()
+        case.status = next_status(case.status, Action.TRANSFER)
+        case.department_code = department.code
+        case.department = department
+        self.record(case, now, "transferred", actor, f"{department.name}（代表工委代为转办）")
+        rearm_after_transfer(session, case)
+        return [ev.CaseTransferred(case, deputy, department)]
+
+    def urge(self, session: Session, case: Case, actor: str, by: str) -> list[ev.Event]:
+        """督办: the office presses the case's deputy; only an open, assigned case."""
+        if case.status not in OPEN_STATUSES or case.deputy_code is None:
+            raise Refused(f"工单 {case.ticket} 当前没有承办代表在办理，无需督办。")
+        self.record(case, self.clock.now(), "office_urged", actor, f"{by}督办")
+        return [ev.CaseUrged(case, by)]
+
+    def add_note(self, session: Session, case: Case, actor: str, text: str) -> None:
+        """An internal note of the office: in the ledger, told to no one."""
+        text = text.strip()
+        if not text:
+            raise Refused("备注内容不能为空。")
+        _fits(text, "备注")
+        self.record(case, self.clock.now(), "office_note", actor, text)
+
     def accept(self, session: Session, case: Case, deputy: Deputy) -> list[ev.Event]:
         now = self.clock.now()
         next_status(case.status, Action.ACCEPT)  # refuse before anything changes hands

@@ -20,6 +20,7 @@ __all__ = [
     "CaseReturned",
     "CaseSubmitted",
     "CaseTransferred",
+    "CaseUrged",
     "DeputyAnswered",
     "DialogExpired",
     "DutyReminded",
@@ -138,6 +139,14 @@ class CaseEscalated:
 
 
 @dataclass(frozen=True)
+class CaseUrged:
+    """The office (a staff member, by name) presses the deputy to act: 督办."""
+
+    case: Case
+    by: str
+
+
+@dataclass(frozen=True)
 class SurveyAsked:
     case: Case
     kind: str  # rating | recheck
@@ -203,6 +212,7 @@ Event = (
     | CaseAccepted
     | DeputyAnswered
     | CaseTransferred
+    | CaseUrged
     | CaseResolved
     | ResidentWrote
     | CaseCancelled

@@ -283,7 +283,10 @@ def _render(
             ]
         case ev.SurveyAsked() | ev.CaseRated() | ev.CaseClosed() | ev.RecheckAnswered():
             return survey_messages(event, zone)
-        case ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated() | ev.CalendarUnknown():
+        case (
+            ev.CaseReopened() | ev.ReminderDue() | ev.CaseEscalated() | ev.CalendarUnknown()
+            | ev.CaseUrged()
+        ):  # fmt: skip
             return limits_messages(event, zone, office_name, now)
         case ev.LookbackListed(cases=cases, days=days):
             if not cases:

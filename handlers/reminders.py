@@ -37,6 +37,8 @@ def limits_messages(
             return _reopened(event, zone, office_name, now)
         case ev.CalendarUnknown(year=year):
             return [Message("office", _calendar_notice(year))]
+        case ev.CaseUrged():
+            return [_urged(event, zone, office_name)]
     raise TypeError(f"no rendering for {event!r}")
 
 
@@ -88,6 +90,23 @@ def _reminder(event: ev.ReminderDue, zone: ZoneInfo) -> list[Message]:
             )
         )
     return out
+
+
+def _urged(event: ev.CaseUrged, zone: ZoneInfo, office_name: str) -> Message:
+    """督办 from the office's dashboard: to the deputy, with where the case stands."""
+    case = event.case
+    if case.status in ("assigned", "reopened"):
+        due, todo = case.accept_due_at, "请尽快签收并答复居民"
+    else:
+        due, todo = case.answer_due_at, "请尽快办理并答复居民"
+    when = f"（时限 {local_time(due, zone)}）" if due is not None else ""
+    return Message(
+        f"deputy:{case.deputy_code}",
+        f"【督办】{office_name}{event.by}督办工单 {case.ticket}（{short(case.text, 20)}）"
+        f"{when}，{todo}。",
+        deputy_choices(case.ticket, case.status),
+        case.id,
+    )
 
 
 def _deputy_heads_station(case: Case) -> bool:
