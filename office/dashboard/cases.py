@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -92,6 +93,7 @@ def case_page(ctx: Ctx) -> Response:
     deputies = ctx.db.scalars(
         select(Deputy).options(selectinload(Deputy.stations)).order_by(Deputy.code)
     ).all()
+    everyone = list(deputies)
     if ctx.station is not None:
         deputies = [d for d in deputies if ctx.station in {s.code for s in d.stations}]
     else:  # the case's station first
@@ -104,7 +106,19 @@ def case_page(ctx: Ctx) -> Response:
         departments=departments, zone=ctx.dashboard.zone, now=now,
         status_label=STATUS_LABELS[Status(case.status)], event_labels=EVENT_LABELS,
         late=late_limit(case, now), statuses=STATUS_LABELS,
+        recipients=_recipients(messages, everyone, case),
     )  # fmt: skip
+
+
+def _recipients(messages: Sequence[OutboxMessage], deputies: Sequence[Deputy], case: Case) -> dict:
+    """Who a message went to, in words: 居民, 代表 name, 代表工委."""
+    names = {f"deputy:{d.code}": f"{d.name}代表" for d in deputies}
+    names["office"] = "代表工委"
+    reporter = f"identity:{case.origin_identity_id}"
+    for m in messages:
+        if m.recipient.startswith("identity:"):
+            names[m.recipient] = "居民（反映人）" if m.recipient == reporter else "居民（关注人）"
+    return names
 
 
 @action

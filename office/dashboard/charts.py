@@ -10,9 +10,9 @@ from markupsafe import Markup
 __all__ = ["bars"]
 
 
-def bars(title: str, rows: Sequence[tuple[str, float | None, str]], width: int = 520) -> Markup:
+def bars(title: str, rows: Sequence[tuple[str, float | None, str]], width: int = 340) -> Markup:
     """``rows``: (name, value 0..1 or None, label). None draws no bar and says —."""
-    label_w, bar_w, line = 150, width - 150 - 110, 22
+    label_w, bar_w, line = 120, width - 120 - 56, 22
     height = line * len(rows) + 28
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -21,7 +21,7 @@ def bars(title: str, rows: Sequence[tuple[str, float | None, str]], width: int =
     ]
     for index, (name, value, label) in enumerate(rows):
         y = 28 + index * line
-        parts.append(f'<text x="0" y="{y + 14}">{escape(name[:12])}</text>')
+        parts.append(f'<text x="0" y="{y + 14}">{escape(name[:9])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="14" class="track"/>')
         if value is not None:
             length = max(0.0, min(1.0, value)) * bar_w
