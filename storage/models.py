@@ -336,7 +336,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # the board: escalated
     actor: Mapped[str] = mapped_column(String(64))
     status_after: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
