@@ -44,6 +44,10 @@ def _bench_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _run(app, args: argparse.Namespace) -> int:
+    """``app``: a ``bot.bootstrap.App`` on the database to fill."""
+    import warnings
+
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
     from bot.web import make_web_app
