@@ -173,16 +173,16 @@ def run_demo(settings: Settings, *, county_file: Path | None = None) -> int:
 
 async def _loop(demo: DemoSession, *, web: bool = False) -> int:
     stop = asyncio.Event()
+    served = await serve_dashboard(demo.app, demo.sender.drain, stop) if web else None
     if web:
-        address = await serve_dashboard(demo.app, demo.sender.drain, stop)
-        if address is None:
+        if served is None:
             host, port = demo.app.settings.http_host_port
             print(
                 f"（代表工委工作台未启动：{host}:{port} 已被占用；"
                 "可设置 GRID_INTAKE_HTTP=host:port）"
             )
         else:
-            print(f"代表工委工作台：{address}  账号：{DEMO_ACCOUNT}  密码：{DEMO_PASSWORD}")
+            print(f"代表工委工作台：{served.address}  账号：{DEMO_ACCOUNT}  密码：{DEMO_PASSWORD}")
     try:
         while True:
             try:
@@ -194,4 +194,5 @@ async def _loop(demo: DemoSession, *, web: bool = False) -> int:
                 return 0
     finally:
         stop.set()
-        await asyncio.sleep(0)
+        if served is not None:
+            await asyncio.wait_for(served.task, 10)

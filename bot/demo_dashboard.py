@@ -8,6 +8,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -18,7 +19,7 @@ from office.staff import add_staff, new_set_password_token, set_password
 from storage.db import transaction
 from storage.models import StaffAccount
 
-__all__ = ["DEMO_ACCOUNT", "DEMO_PASSWORD", "demo_account", "serve_dashboard"]
+__all__ = ["DEMO_ACCOUNT", "DEMO_PASSWORD", "Served", "demo_account", "serve_dashboard"]
 
 DEMO_ACCOUNT = "演示工委"
 DEMO_PASSWORD = "demo-office-2026"
@@ -40,11 +41,17 @@ def demo_account(app: App) -> None:
         set_password(session, token, DEMO_PASSWORD, now)
 
 
+@dataclass(frozen=True)
+class Served:
+    address: str
+    task: asyncio.Task[None]  # ends after ``stop`` is set
+
+
 async def serve_dashboard(
     app: App, drain: Callable[[], Awaitable[object]], stop: asyncio.Event
-) -> str | None:
+) -> Served | None:
     """Serve the dashboard until ``stop``; its actions' messages go out through ``drain``
-    every second (the demo's sender). Returns the address, or None when the port is busy."""
+    every second (the demo's sender). None when the port is busy."""
     import uvicorn
 
     host, port = app.settings.http_host_port
@@ -57,8 +64,9 @@ async def serve_dashboard(
         return None
     dashboard = make_dashboard(Dashboard(app.sessions, app.services, app.clock))
     config = uvicorn.Config(
-        make_web_app(app.engine, channels=[], office=dashboard), log_level="warning"
-    )
+        make_web_app(app.engine, channels=[], office=dashboard), log_level="warning",
+        lifespan="off",
+    )  # fmt: skip
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 
@@ -71,5 +79,5 @@ async def serve_dashboard(
         server.should_exit = True
         await serving
 
-    asyncio.get_running_loop().create_task(run())
-    return f"http://{host}:{port}/office/"
+    task = asyncio.get_running_loop().create_task(run())
+    return Served(f"http://{host}:{port}/office/", task)

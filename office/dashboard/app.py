@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from casework.clock import Clock
 from handlers.turn import Services
+from office.dashboard.headers import SecurityHeaders
 from office.dashboard.secret import cookie_secret
 from storage.db import SessionFactory, transaction
 
@@ -81,6 +82,7 @@ def make_dashboard(dashboard: Dashboard) -> Starlette:
         Route("/county.yaml", county.download),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=secret,
@@ -89,7 +91,7 @@ def make_dashboard(dashboard: Dashboard) -> Starlette:
             path="/office",
             same_site="lax",
             https_only=dashboard.https_only,
-        )
+        ),
     ]
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: _error_page}

@@ -20,6 +20,9 @@ def test_logged_out_visitors_are_sent_to_log_in(app):
     login = client.get("/office/login")
     assert login.status_code == 200
     assert '<meta name="viewport"' in login.text and "登录代表工委工作台" in login.text
+    assert login.headers["x-frame-options"] == "DENY"
+    assert login.headers["referrer-policy"] == "no-referrer"  # the set-password token
+    assert login.headers["cache-control"] == "no-store"
 
 
 def test_logging_in_sets_a_signed_httponly_lax_cookie_and_logging_out_ends_it(app):

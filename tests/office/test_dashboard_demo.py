@@ -32,7 +32,9 @@ async def test_the_demo_serves_the_dashboard_beside_the_chat(sqlite_sim):
         port = sock.getsockname()[1]
     app.settings.http = f"127.0.0.1:{port}"
     stop = asyncio.Event()
-    address = await serve_dashboard(app, sqlite_sim.sender.drain, stop)
+    served = await serve_dashboard(app, sqlite_sim.sender.drain, stop)
+    assert served is not None
+    address = served.address
     assert address == f"http://127.0.0.1:{port}/office/"
     try:
         async with httpx.AsyncClient() as client:
@@ -47,7 +49,7 @@ async def test_the_demo_serves_the_dashboard_beside_the_chat(sqlite_sim):
         assert busy is None  # the port is taken: the demo goes on without it
     finally:
         stop.set()
-        await asyncio.sleep(1.2)
+        await asyncio.wait_for(served.task, 10)
 
 
 def test_the_sql_overdue_rule_answers_as_the_python_one(app, clock):
