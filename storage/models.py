@@ -293,7 +293,7 @@ class Case(Base):
     entry_code: Mapped[str | None] = mapped_column(String(64))
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"))
     station_code: Mapped[str | None] = mapped_column(ForeignKey("stations.code"), index=True)
-    category: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(32), index=True)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
