@@ -155,10 +155,22 @@ async def test_the_figures_are_the_reports_and_the_xlsx_downloads(sim):
     assert book["台账"]["A2"].value == TICKET
 
 
-async def test_the_suggestions_page(sim):
+async def test_the_suggestions_page_shows_supports_and_answer_codes(sqlite_sim):
+    sim = sqlite_sim
     client = office_client(sim.app)
+    assert "本月建议（0条）" in client.get("/office/suggestions?month=2026-11").text
+    group = "group:dl-home"
+    await sim.step({"from": group, "start": "ST-DL"})
+    light = "东岭村村口那几盏路灯坏了快一个月了，晚上黑乎乎的"
+    await sim.step({"from": group, "user": "wang", "text": f"#建议 {light}"})
+    await sim.step({"from": group, "user": "zhao", "text": "附议 JY-2026-000001"})
+    await sim.say("deputy:D001", "答复建议 JY-2026-000001 B 已报供电所，月底前更换")
     page = client.get("/office/suggestions?month=2026-11")
-    assert page.status_code == 200 and "本月建议（0条）" in page.text
+    assert page.status_code == 200 and "本月建议（1条）" in page.text
+    row = page.text.split("JY-2026-000001")[1].split("</tr>")[0]
+    assert "<td>2</td>" in row  # the author and one support
+    assert '<span class="tag">B</span>' in row and "月底前更换" in row
+    assert "东岭片区人大代表联络站" in page.text and "答复率" in page.text
 
 
 def test_a_county_file_with_a_typo_shows_its_lines_and_imports_nothing(app):
