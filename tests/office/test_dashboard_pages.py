@@ -50,6 +50,7 @@ async def test_the_case_list_filters_searches_and_pages(sim, clock):
     everything = client.get("/office/cases")
     assert everything.status_code == 200 and "工单（2件）" in everything.text
     assert "工单（1件）" in client.get("/office/cases?q=路灯").text
+    assert "工单（1件）" in client.get("/office/cases?q=ys-2026-000002").text
     assert "工单（1件）" in client.get("/office/cases?station=ST-DL").text
     assert "工单（0件）" in client.get("/office/cases?overdue=1").text
     clock.advance(timedelta(days=3))
