@@ -48,7 +48,8 @@ def fill_cases(sessions: SessionFactory, count: int, now: datetime, seed: int = 
         session.add(resident)
         session.flush()
         identity = ChatIdentity(
-            channel="bench", external_id="bench", role="resident", resident_id=resident.id,
+            channel="bench", external_id=f"bench-{resident.id}", role="resident",
+            resident_id=resident.id,
             display_name="bench", created_at=now,
         )  # fmt: skip
         session.add(identity)

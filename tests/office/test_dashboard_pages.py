@@ -198,3 +198,30 @@ def test_a_county_file_with_a_typo_shows_its_lines_and_imports_nothing(app):
         files={"file": ("county.yaml", fixed.encode(), "application/x-yaml")},
     )
     assert ok.status_code == 200 and "已导入" in ok.text and "修改1项" in ok.text
+
+
+def test_a_list_page_costs_the_same_queries_for_5_or_50_rows(app, clock):
+    """No N+1: deputies, stations and grids of a page are loaded together."""
+    from sqlalchemy import event
+
+    from office.dashboard_bench import fill_cases
+
+    client = office_client(app)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    fill_cases(app.sessions, 5, clock.now())
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        assert "工单（5件）" in client.get("/office/cases").text
+        few = len(statements)
+        statements.clear()
+        fill_cases(app.sessions, 200, clock.now(), seed=8)
+        statements.clear()
+        page = client.get("/office/cases")
+        assert "工单（205件）" in page.text and page.text.count("/office/cases/BN-") == 50
+        assert len(statements) == few
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
