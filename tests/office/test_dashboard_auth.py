@@ -109,3 +109,31 @@ def test_staff_add_prints_a_one_time_link(app, db_url, capsys):
     assert code == 0
     assert main(["staff", "reset", "站长", "--db", db_url]) == 0
     assert "新设置密码链接" in capsys.readouterr().out
+
+
+def test_after_log_in_only_a_dashboard_page_is_a_destination(app):
+    make_staff(app, "王主任")
+    for target, lands in (
+        ("/office/cases?status=assigned", "/office/cases?status=assigned"),
+        ("//evil.example/office/", "/office/"),
+        ("https://evil.example/", "/office/"),
+    ):
+        client = web_client(app)
+        page = client.get("/office/login")
+        response = client.post(
+            "/office/login",
+            data={"csrf": csrf_of(page.text), "name": "王主任", "password": PASSWORD,
+                  "next": target},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert response.headers["location"] == lands, target
+
+
+def test_a_redirect_to_log_in_remembers_the_page(app):
+    client = web_client(app)
+    response = client.get("/office/cases?station=ST-DL", follow_redirects=False)
+    assert response.headers["location"] == "/office/login?next=/office/cases%3Fstation%3DST-DL"
+    assert (
+        'name="next" value="/office/cases?station=ST-DL"'
+        in client.get(response.headers["location"]).text
+    )

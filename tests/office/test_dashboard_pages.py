@@ -225,3 +225,16 @@ def test_a_list_page_costs_the_same_queries_for_5_or_50_rows(app, clock):
         assert len(statements) == few
     finally:
         event.remove(app.engine, "before_cursor_execute", count)
+
+
+async def test_a_station_head_assigns_only_to_their_stations_deputies(sim):
+    await a_case(sim)  # ST-DL
+    client = web_client(sim.app)
+    assert log_in(client, make_staff(sim.app, "东岭站长", "station-head", "ST-DL")).status_code
+    page = client.get(f"/office/cases/{TICKET}")
+    assert page.status_code == 200 and 'value="D010"' not in page.text
+    refused = client.post(
+        f"/office/cases/{TICKET}/assign", data={"csrf": csrf_of(page.text), "deputy": "D010"}
+    )
+    assert "不属于本联络站" in refused.text
+    assert the_case(sim.app).deputy_code != "D010"
