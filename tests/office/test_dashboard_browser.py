@@ -126,6 +126,16 @@ async def test_the_offices_day_in_the_browser(sqlite_sim: Simulation, server: st
             await page.screenshot(path=SHOTS / "07-suggestions.png", full_page=True)
             await page.click("header a[href='/office/county']")
             await page.screenshot(path=SHOTS / "08-county.png", full_page=True)
+            typo = tmp_path / "county-typo.yaml"
+            typo.write_text(
+                "county: {code: YS, name: 阳朔县}\nstations:\n  - {code: ST-NEW, nmae: 新站}\n",
+                encoding="utf-8",
+            )
+            await page.set_input_files("#file", str(typo))
+            await page.click("form[action='/office/county'] button")
+            await page.wait_for_selector(".errors")
+            assert "未导入任何内容" in await page.inner_text("main")
+            await page.screenshot(path=SHOTS / "09-county-errors.png", full_page=True)
 
             phone = await browser.new_context(viewport={"width": 390, "height": 844})
             await phone.add_cookies(await context.cookies())
@@ -133,9 +143,9 @@ async def test_the_offices_day_in_the_browser(sqlite_sim: Simulation, server: st
             await small.goto(f"{server}/office/")
             width = await small.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the today board is {width}px wide on a phone"
-            await small.screenshot(path=SHOTS / "09-today-phone.png", full_page=True)
+            await small.screenshot(path=SHOTS / "10-today-phone.png", full_page=True)
             await small.goto(f"{server}/office/cases/{TICKET}")
-            await small.screenshot(path=SHOTS / "10-case-phone.png", full_page=True)
+            await small.screenshot(path=SHOTS / "11-case-phone.png", full_page=True)
 
             await page.click("header form button")  # 退出
             await page.wait_for_url(f"{server}/office/login")
