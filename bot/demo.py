@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.bootstrap import SAMPLE_COUNTY, App, build_app
 from bot.channels.console import ConsoleChannel
+from bot.demo_dashboard import DEMO_ACCOUNT, DEMO_PASSWORD, demo_account, serve_dashboard
 from bot.scheduler import VirtualScheduler
 from bot.settings import Settings
 from bot.simulator import CHANNEL
@@ -161,20 +162,37 @@ def run_demo(settings: Settings, *, county_file: Path | None = None) -> int:
     clock = ManualClock(SystemClock().now().replace(microsecond=0))
     app = build_app(settings, clock, county_file=county_file or SAMPLE_COUNTY)
     demo = DemoSession(app, clock, sys.stdout)
+    demo_account(app)
     print(
         f"grid-intake 演示 — {app.services.directory.county_name}，数据库：{settings.database_url}"
         f"，日志：{log_path}"
     )
     print(DEMO_HELP)
-    return asyncio.run(_loop(demo))
+    return asyncio.run(_loop(demo, web=True))
 
 
-async def _loop(demo: DemoSession) -> int:
-    while True:
-        try:
-            line = await asyncio.to_thread(input, f"[{demo.actor}] > ")
-        except EOFError:
-            print()
-            return 0
-        if not await demo.handle_line(line):
-            return 0
+async def _loop(demo: DemoSession, *, web: bool = False) -> int:
+    stop = asyncio.Event()
+    served = await serve_dashboard(demo.app, demo.sender.drain, stop) if web else None
+    if web:
+        if served is None:
+            host, port = demo.app.settings.http_host_port
+            print(
+                f"（代表工委工作台未启动：{host}:{port} 已被占用；"
+                "可设置 GRID_INTAKE_HTTP=host:port）"
+            )
+        else:
+            print(f"代表工委工作台：{served.address}  账号：{DEMO_ACCOUNT}  密码：{DEMO_PASSWORD}")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, f"[{demo.actor}] > ")
+            except EOFError:
+                print()
+                return 0
+            if not await demo.handle_line(line):
+                return 0
+    finally:
+        stop.set()
+        if served is not None:
+            await asyncio.wait_for(served.task, 10)

@@ -14,7 +14,7 @@ from typing import Any
 import uvicorn
 
 from bot.access_log import QueryStringsDropped
-from bot.bootstrap import build_app
+from bot.bootstrap import App, build_app
 from bot.channels.base import Channel
 from bot.channels.qq.setup import build_qq
 from bot.channels.telegram.runner import TelegramReceiver
@@ -62,6 +62,19 @@ def telegram_channel(settings: Settings, sessions: SessionFactory) -> Any:
             ) from None
         return AiogramTelegram(token, root, on_migrated=migrated)
     raise SystemExit(f"TELEGRAM_BACKEND must be ptb or aiogram, not {settings.telegram_backend!r}")
+
+
+def office_dashboard(app: App) -> Any:
+    """The office's web dashboard at /office/ (office.dashboard), on this app's services."""
+    from office.dashboard import Dashboard, make_dashboard
+
+    settings = app.settings
+    return make_dashboard(
+        Dashboard(
+            app.sessions, app.services, app.clock,
+            secret=settings.office_secret, https_only=settings.office_https,
+        )
+    )  # fmt: skip
 
 
 def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
@@ -161,6 +174,7 @@ async def _serve(
                 telegram_secret=settings.telegram_webhook_secret,
                 wechat=wechat_callback,
                 qq=qq.webhook if qq is not None else None,
+                office=office_dashboard(app),
             ),
             host=host,
             port=port,

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     tz: str = Field("Asia/Shanghai", alias="GRID_INTAKE_TZ")
     http: str = Field("127.0.0.1:8080", alias="GRID_INTAKE_HTTP")
     keywords: Path | None = Field(None, alias="GRID_INTAKE_KEYWORDS")
+    # The office's dashboard (/office/): the key signing its session cookies (default: one
+    # made once and kept in the database), and the cookies' Secure flag behind HTTPS.
+    office_secret: str | None = Field(None, alias="GRID_INTAKE_OFFICE_SECRET")
+    office_https: bool = Field(False, alias="GRID_INTAKE_OFFICE_HTTPS")
 
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_backend: str = Field("ptb", alias="TELEGRAM_BACKEND")

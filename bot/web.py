@@ -1,4 +1,5 @@
-"""The web app: health, the Telegram webhook; the WeChat callback mounts here too."""
+"""The web app: health, the Telegram webhook; the WeChat callback and the office's dashboard
+mount here too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from bot.channels.qq.webhook import QQWebhook
 from bot.channels.telegram.runner import TelegramReceiver
@@ -33,7 +35,10 @@ def make_web_app(
     telegram_secret: str | None = None,
     wechat: WeChatCallback | None = None,
     qq: QQWebhook | None = None,
+    office: ASGIApp | None = None,
 ) -> Starlette:
+    """``office``: the office's dashboard (``office.dashboard``), mounted at ``/office``."""
+
     async def healthz(_request: Request) -> JSONResponse:
         ok = await asyncio.to_thread(database_answers, engine)
         body = {"status": "ok" if ok else "error", "database": ok, "channels": channels}
@@ -63,4 +68,6 @@ def make_web_app(
         routes.append(Route("/wechat", wechat.post, methods=["POST"]))
     if qq is not None:
         routes.append(Route("/qq/webhook", qq.post, methods=["POST"]))
+    if office is not None:
+        routes.append(Mount("/office", app=office))
     return Starlette(routes=routes)

@@ -185,6 +185,29 @@ class Casework:
         self.record(case, now, "assigned", actor, f"{deputy.name}：{reason}")
         return [ev.CaseAssigned(case, deputy, reason)]
 
+    def transfer_for_deputy(
+        self, session: Session, case: Case, department: Department, actor: str
+    ) -> list[ev.Event]:
+        """The office 转办 a case on its deputy's behalf: the deputy keeps it and follows up."""
+        deputy = case.deputy
+        if deputy is None:
+            raise Refused(f"工单 {case.ticket} 尚未交办代表，请先交办。")
+        now = self.clock.now()
+        case.status = next_status(case.status, Action.TRANSFER)
+        case.department_code = department.code
+        case.department = department
+        self.record(case, now, "transferred", actor, f"{department.name}（代表工委代为转办）")
+        rearm_after_transfer(session, case)
+        return [ev.CaseTransferred(case, deputy, department)]
+
+    def add_note(self, session: Session, case: Case, actor: str, text: str) -> None:
+        """An internal note of the office: in the ledger, told to no one."""
+        text = text.strip()
+        if not text:
+            raise Refused("备注内容不能为空。")
+        _fits(text, "备注")
+        self.record(case, self.clock.now(), "office_note", actor, text)
+
     def accept(self, session: Session, case: Case, deputy: Deputy) -> list[ev.Event]:
         now = self.clock.now()
         next_status(case.status, Action.ACCEPT)  # refuse before anything changes hands
@@ -286,10 +309,13 @@ class Casework:
         self.record(case, self.clock.now(), "cancelled", f"resident:{case.resident_id}", "")
         return [ev.CaseCancelled(case)]
 
-    def supervise(self, session: Session, case: Case, by: str, note: str = "") -> list[ev.Event]:
+    def supervise(
+        self, session: Session, case: Case, actor: str, by: str, note: str = ""
+    ) -> list[ev.Event]:
         """督办 by the office: the deputy is pushed now; the resident hears it once a round.
 
-        Only an open case that a deputy holds can be pushed; the ledger keeps who did it.
+        Only an open case that a deputy holds can be pushed; the ledger keeps who did it
+        (``actor``: ``office`` in chat, ``staff:NAME`` on the dashboard; ``by`` in words).
         """
         _fits(note, "督办说明")
         if case.status not in OPEN_STATUSES:
@@ -300,7 +326,7 @@ class Casework:
                 f"工单 {case.ticket} 尚未交办代表，请先交办：交办 {case.ticket} 代表编号。"
             )
         first = not _office_pushed_this_round(case)
-        self.record(case, self.clock.now(), "supervised", f"office:{by}", note.strip() or by)
+        self.record(case, self.clock.now(), "supervised", actor, note.strip() or f"{by}督办")
         return [ev.CaseSupervised(case, by, note.strip(), tell_resident=first)]
 
     # --- rules ---------------------------------------------------------------------------

@@ -6,13 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from casework.routing import OPEN_STATUSES
 from storage.models import Case
 
-__all__ = ["is_overdue", "late_limit", "overdue_cases", "overdue_of_stations", "past_answer_limit"]
+__all__ = [
+    "is_overdue",
+    "late_limit",
+    "overdue_cases",
+    "overdue_clause",
+    "overdue_of_stations",
+    "past_answer_limit",
+]
 
 _NOT_ACCEPTED = ("assigned", "reopened", "submitted")
 
@@ -53,3 +60,20 @@ def overdue_of_stations(session: Session, stations: Sequence[str], now: datetime
         .order_by(Case.id)
     )
     return [c for c in cases if is_overdue(c, now)]
+
+
+def overdue_clause(now: datetime, limit: str | None = None) -> ColumnElement[bool]:
+    """:func:`is_overdue` (or one ``limit`` of :func:`late_limit`) as SQL, for lists that
+    filter and page in the database; tests hold the two to the same answers."""
+    not_accepted = and_(
+        Case.status.in_(_NOT_ACCEPTED), Case.accept_due_at.is_not(None), Case.accept_due_at < now
+    )
+    unanswered = and_(
+        Case.answered_at.is_(None), Case.answer_due_at.is_not(None), Case.answer_due_at < now
+    )
+    is_open = Case.status.in_(OPEN_STATUSES)
+    if limit == "accept":
+        return and_(is_open, not_accepted)
+    if limit == "answer":
+        return and_(is_open, unanswered, ~not_accepted)
+    return and_(is_open, or_(not_accepted, unanswered))

@@ -61,7 +61,7 @@ def handle_office(turn: Turn, command: Command | None) -> None:
         case "supervise":
             case = casework.get(turn.session, command.ticket or "")
             office = turn.services.directory.office_name
-            turn.emit(casework.supervise(turn.session, case, office, command.rest))
+            turn.emit(casework.supervise(turn.session, case, "office", office, command.rest))
             who = f"{case.deputy.name}代表" if case.deputy else "承办代表"
             turn.reply(f"已督办工单 {case.ticket}，已提醒{who}。")
         case "figures":

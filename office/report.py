@@ -30,7 +30,14 @@ from casework.overdue import past_answer_limit
 from office.suggestion_report import add_figures_sheet, figures_section
 from storage.models import Case
 
-__all__ = ["COLUMNS", "GROUPINGS", "LEDGER_COLUMNS", "write_text", "write_xlsx"]
+__all__ = [
+    "COLUMNS",
+    "GROUPINGS",
+    "LEDGER_COLUMNS",
+    "month_tables",
+    "write_text",
+    "write_xlsx",
+]
 
 COLUMNS = (
     "受理数",
@@ -76,6 +83,16 @@ def _tables(cases: list[Case], now: datetime) -> dict[str, list[list[Any]]]:
 def _as_of(month: str, zone: ZoneInfo, now: datetime | None) -> datetime:
     # Without a moment given, the figures are those at the end of the month.
     return now if now is not None else month_bounds(month, zone)[1]
+
+
+def month_tables(
+    session: Session, month: str, zone: ZoneInfo, *, now: datetime | None = None
+) -> tuple[datetime, list[Case], dict[str, list[list[Any]]]]:
+    """What the report shows for ``month``: the moment, the cases and the figure tables
+    (合计, 按代表, 按联络站, 按类别; rows of a name and the COLUMNS' values)."""
+    now = _as_of(month, zone, now)
+    cases = cases_of_month(session, month, zone)
+    return now, cases, _tables(cases, now)
 
 
 def _stamp(instant: datetime, zone: ZoneInfo) -> str:

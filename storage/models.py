@@ -48,6 +48,8 @@ __all__ = [
     "QQReplyTarget",
     "Resident",
     "SharedValue",
+    "StaffAccount",
+    "StaffToken",
     "Station",
     "Suggestion",
     "SuggestionEvent",
@@ -290,8 +292,8 @@ class Case(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     entry_code: Mapped[str | None] = mapped_column(String(64))
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grids.code"))
-    station_code: Mapped[str | None] = mapped_column(ForeignKey("stations.code"))
-    category: Mapped[str] = mapped_column(String(32))
+    station_code: Mapped[str | None] = mapped_column(ForeignKey("stations.code"), index=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     keywords: Mapped[list[Any]] = mapped_column(default=list)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -299,7 +301,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     deputy_code: Mapped[str | None] = mapped_column(ForeignKey("deputies.code"), index=True)
     department_code: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     accept_due_at: Mapped[datetime | None]
     answer_due_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
@@ -334,7 +336,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # the board: escalated
     actor: Mapped[str] = mapped_column(String(64))
     status_after: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -614,3 +616,38 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- office staff (the web dashboard) ---------------------------------------------------
+
+
+class StaffAccount(Base):
+    """A person of the office (``office``) or a station head (``station-head``, one station)
+    who logs in to the web dashboard. ``epoch`` is bumped by log-out and by a new password:
+    every session cookie signed before then stops working."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # office | station-head
+    station_code: Mapped[str | None] = mapped_column(ForeignKey("stations.code"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    station: Mapped[Station | None] = relationship()
+
+
+class StaffToken(Base):
+    """A one-time set-password link; only the SHA-256 of the token is kept."""
+
+    __tablename__ = "staff_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -73,6 +73,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     bench_tg.add_argument("--chats", type=int, default=2_000)
     bench_tg.add_argument("--random-429", type=float, default=0.02, help="share of sends refused")
     bench_tg.set_defaults(run=_bench_telegram)
+    from bot.cli.bench_dashboard import register_bench
+
+    register_bench(bench_sub, common)
 
 
 def _office_nlp(call):
