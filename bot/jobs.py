@@ -6,6 +6,8 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
 - ``duty`` on the 1st of each month at 09:00: the duty reminder to every deputy.
 - ``calendar`` every day at 09:00: tells the office once a year when a year's holiday
   schedule is unknown (from 1 December for the next year).
+- ``receptions`` every day at 09:00: the reminder of a reception day to its deputies, on the
+  last working day before it.
 - ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
   station's deputies and the county's to the office (汇总报送).
 """
@@ -31,6 +33,7 @@ from casework.sweeps import (
     run_surveys,
 )
 from handlers.notifications import render
+from handlers.receptions import due_reminder_messages
 from handlers.suggestion_messages import render_suggestion_event
 from handlers.turn import Services
 from storage.db import SessionFactory, transaction
@@ -132,11 +135,21 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def next_morning(after: datetime) -> datetime:
         return next_day_at(after, zone)
 
+    def reception_reminders() -> int:
+        with transaction(sessions) as session:
+            now = clock.now()
+            messages = due_reminder_messages(session, cw.calendar, now)
+            for message in messages:
+                post(session, now, message)
+            return len(messages)
+
     monthly = {"day": 1, "hour": 9, "minute": 0}
+    daily = {"hour": 9, "minute": 0}
     return [
         Job("sweep", sweep, interval=timedelta(minutes=1), next_due=sweep_due),
         Job("lookback", monthly_lookback, cron=monthly, next_fire=first_of_month),
         Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
         Job("calendar", yearly_calendar, cron={"hour": 9, "minute": 0}, next_fire=next_morning),
         Job("digest", monthly_digest, cron=monthly, next_fire=first_of_month),
+        Job("receptions", reception_reminders, cron=daily, next_fire=next_morning),
     ]

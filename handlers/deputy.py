@@ -17,6 +17,7 @@ from handlers import actions
 from handlers.commands import Command
 from handlers.departments import find_department
 from handlers.format import case_card, case_line, deputy_choices
+from handlers.receptions import schedule_from_chat, wants_reception
 from handlers.turn import Turn
 from storage.models import Case, Department, Deputy
 
@@ -30,7 +31,8 @@ DEPUTY_HELP = (
     "· 办结 工单号 说明（/resolve）\n"
     "· 退回 工单号 理由（/return）—— 不属于您办理的，退回代表工委另行安排\n"
     "· 我的工单（/mycases）\n"
-    "· 查询 工单号（/status）"
+    "· 查询 工单号（/status）\n"
+    "· 接待 2026-12-15 09:00-11:30 D001,D002 —— 站长安排进站接待；接待安排 —— 查看"
 )
 
 
@@ -168,6 +170,9 @@ def _on_action(turn: Turn, verb: str, args: list[str]) -> None:
 
 
 def handle_deputy(turn: Turn, command: Command | None) -> None:
+    writing = turn.state.state in ("writing_reply", "writing_resolution")
+    if turn.action is None and not writing and wants_reception(turn.text):
+        return schedule_from_chat(turn)
     if turn.action is not None:
         decoded = actions.decode(turn.action)
         if decoded is None:

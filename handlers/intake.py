@@ -33,6 +33,7 @@ from casework.directory import EntryPoint
 from handlers import actions
 from handlers.danger import danger_advice
 from handlers.metoo import follow_similar, me_too_offer
+from handlers.receptions import reception_line
 from handlers.small_talk import is_greeting, is_intent_only, is_thanks, meaningful_length
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
@@ -460,10 +461,12 @@ def start(turn: Turn, payload: str | None) -> None:
         turn.reply(f"您好！这里是{directory.county_name}人大代表联络平台。\n{invite}")
         return
     turn.go("describing", draft={"entry": entry.code})
+    zone = turn.services.casework.calendar.zone
     if entry.kind == "deputy":
         turn.reply(f"您好！您正在联系{entry.name}代表。\n{invite}")
     else:
-        turn.reply(f"您好！这里是{entry.name}。\n{invite}")
+        reception = reception_line(turn.session, entry.station_code, turn.now, zone)
+        turn.reply(f"您好！这里是{entry.name}。\n{invite}{reception}")
 
 
 # --- the table --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from casework.errors import Refused
 from handlers.commands import Command
 from handlers.format import case_card, case_line
+from handlers.receptions import schedule_from_chat, wants_reception
 from handlers.turn import Turn
 from storage.models import Case, Deputy
 
@@ -16,13 +17,16 @@ OFFICE_HELP = (
     "代表工委指令：\n"
     "· 查询 工单号 —— 查看任一工单\n"
     "· 待交办 —— 列出尚未交办代表的工单\n"
-    "· 交办 工单号 代表编号 —— 指定承办代表"
+    "· 交办 工单号 代表编号 —— 指定承办代表\n"
+    "· 接待 ST-DL 2026-12-15 09:00-11:30 D001,D002 —— 安排进站接待；接待安排 —— 查看"
 )
 
 
 def handle_office(turn: Turn, command: Command | None) -> None:
     casework = turn.services.casework
     zone = casework.calendar.zone
+    if command is None and turn.action is None and wants_reception(turn.text):
+        return schedule_from_chat(turn)
     if command is None:
         turn.reply(OFFICE_HELP)
         return

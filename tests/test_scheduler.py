@@ -22,7 +22,7 @@ async def test_the_worker_schedules_a_minute_sweep_three_monthly_jobs_and_a_dail
     scheduler = start_scheduler(app.jobs, "Asia/Shanghai")
     try:
         jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
-        assert set(jobs) == {"sweep", "lookback", "duty", "digest", "calendar"}
+        assert set(jobs) == {"sweep", "lookback", "duty", "digest", "calendar", "receptions"}
         assert isinstance(jobs["sweep"], IntervalTrigger)
         assert jobs["sweep"].interval == timedelta(minutes=1)
         assert isinstance(jobs["lookback"], CronTrigger)
