@@ -50,5 +50,7 @@ def handle_office(turn: Turn, command: Command | None) -> None:
                 raise Refused(f"没有编号为“{command.rest.strip()}”的代表。")
             turn.emit(casework.assign(turn.session, case, deputy, "office"))
             turn.reply(f"已将工单 {case.ticket} 交办{deputy.name}代表。")
+        case "file_offline":
+            raise Refused("代录仅供人大代表使用。")
         case _:
             turn.reply(OFFICE_HELP)
