@@ -116,6 +116,9 @@ def handle_resident(turn: Turn, command: Command | None) -> None:
             case "file_offline":
                 turn.refuse("代录仅供人大代表使用：您可以直接发送文字描述反映问题。")
                 return
+            case "my_points":
+                turn.refuse("履职积分仅供人大代表查看。")
+                return
             case _:
                 turn.reply("该指令仅供人大代表使用。" + "\n" + HELP)
                 return
