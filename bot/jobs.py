@@ -3,9 +3,13 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
 
 - ``sweep`` every minute: idle dialogs, reminders and escalations, surveys.
 - ``lookback`` on the 1st of each month at 09:00: cases open over 60 days, to the office.
-- ``duty`` on the 1st of each month at 09:00: the duty reminder to every deputy.
+- ``duty`` on the 1st of each month at 09:00: the duty reminder to each deputy who did not do
+  last month's duties (casework.duties), naming what; the list of them to the office.
 - ``calendar`` every day at 09:00: tells the office once a year when a year's holiday
   schedule is unknown (from 1 December for the next year).
+- ``receptions`` every day at 09:00: the reminder of a reception day to its deputies, on the
+  last working day before it.
+- ``stars`` on 31 December at 10:00: the year's 履职之星 (top N of each level) to the office.
 - ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
   station's deputies and the county's to the office (汇总报送).
 """
@@ -21,6 +25,7 @@ from casework.clock import Clock
 from casework.outbox import post
 from casework.suggestion_digest import monthly_digests
 from casework.sweeps import (
+    claim_period,
     duty_reminders,
     expire_dialogs,
     fire_alarms,
@@ -30,7 +35,9 @@ from casework.sweeps import (
     next_survey_firing,
     run_surveys,
 )
+from handlers.duty import stars_message
 from handlers.notifications import render
+from handlers.receptions import due_reminder_messages
 from handlers.suggestion_messages import render_suggestion_event
 from handlers.turn import Services
 from storage.db import SessionFactory, transaction
@@ -111,7 +118,7 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
 
     def monthly_duty() -> int:
         with transaction(sessions) as session:
-            return deliver(session, duty_reminders(session, clock.now(), period()))
+            return deliver(session, duty_reminders(session, clock.now(), period(), zone))
 
     def monthly_digest() -> int:
         with transaction(sessions) as session:
@@ -132,11 +139,39 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def next_morning(after: datetime) -> datetime:
         return next_day_at(after, zone)
 
+    def year_end_stars() -> int:
+        with transaction(sessions) as session:
+            now = clock.now()
+            year = now.astimezone(zone).year
+            if not claim_period(session, "stars", str(year), now):
+                return 0
+            post(session, now, stars_message(session, year, zone, now))
+            return 1
+
+    def next_new_years_eve(after: datetime) -> datetime:
+        local = after.astimezone(zone)
+        candidate = datetime(local.year, 12, 31, 10, 0, tzinfo=zone)
+        if candidate <= local:
+            candidate = datetime(local.year + 1, 12, 31, 10, 0, tzinfo=zone)
+        return candidate.astimezone(after.tzinfo)
+
+    def reception_reminders() -> int:
+        with transaction(sessions) as session:
+            now = clock.now()
+            messages = due_reminder_messages(session, cw.calendar, now)
+            for message in messages:
+                post(session, now, message)
+            return len(messages)
+
     monthly = {"day": 1, "hour": 9, "minute": 0}
+    daily = {"hour": 9, "minute": 0}
+    year_end = {"month": 12, "day": 31, "hour": 10, "minute": 0}
     return [
         Job("sweep", sweep, interval=timedelta(minutes=1), next_due=sweep_due),
         Job("lookback", monthly_lookback, cron=monthly, next_fire=first_of_month),
         Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
         Job("calendar", yearly_calendar, cron={"hour": 9, "minute": 0}, next_fire=next_morning),
         Job("digest", monthly_digest, cron=monthly, next_fire=first_of_month),
+        Job("receptions", reception_reminders, cron=daily, next_fire=next_morning),
+        Job("stars", year_end_stars, cron=year_end, next_fire=next_new_years_eve),
     ]

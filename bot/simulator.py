@@ -32,6 +32,8 @@ __all__ = ["CHANNEL", "ScriptError", "Simulation", "group_member", "start_clock"
 
 CHANNEL = "console"  # the demo and the simulator share the terminal channel's name
 PLACEHOLDER = re.compile(r"\{\{\s*ticket(?:\s*:\s*(\d+))?\s*\}\}")
+CLAIM = re.compile(r"\{\{\s*claim\s*\}\}")
+CLAIM_SHOWN = re.compile(r"认领码：(\d{6})")
 
 
 class ScriptError(ValueError):
@@ -46,6 +48,7 @@ class Simulation:
     sender: OutboxSender
     scheduler: VirtualScheduler
     tickets: list[str] = field(default_factory=list)  # issued during this run, in order
+    claims: list[str] = field(default_factory=list)  # 代录 claim codes shown, in order
     _seen_case: int = 0
 
     @classmethod
@@ -86,7 +89,12 @@ class Simulation:
                 )
             return self.tickets[int(number) - 1]
 
-        return PLACEHOLDER.sub(ticket, text)
+        def claim(match: re.Match[str]) -> str:
+            if not self.claims:
+                raise ScriptError("{{claim}} is used before any claim code was shown")
+            return self.claims[-1]
+
+        return CLAIM.sub(claim, PLACEHOLDER.sub(ticket, text))
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -161,6 +169,7 @@ class Simulation:
             except (ScriptError, ValueError, TypeError) as error:
                 raise ScriptError(f"line {number}: {error}") from None
             self._note_new_tickets()
+            self.claims += [m.group(1) for x in sent if (m := CLAIM_SHOWN.search(x.text))]
             transcript.extend(self.transcript_line(s) for s in sent)
         return transcript
 

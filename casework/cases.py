@@ -114,18 +114,28 @@ class Casework:
     # --- commands ------------------------------------------------------------------------
 
     def submit(
-        self, session: Session, identity: ChatIdentity, draft: CaseDraft
+        self,
+        session: Session,
+        identity: ChatIdentity,
+        draft: CaseDraft,
+        *,
+        resident_id: int | None = None,
+        actor: str | None = None,
+        note: str | None = None,
     ) -> tuple[Case, list[ev.Event]]:
+        """A resident's case; ``resident_id``/``actor``/``note`` for one a deputy files for a
+        resident met offline (casework.offline)."""
         _fits(draft.text, "问题描述")
         now = self.clock.now()
         year = now.astimezone(self.calendar.zone).year
         due = self.sla.due_times(
             self.calendar, now, urgent=draft.urgent, request_type=draft.request_type
         )
-        assert identity.resident_id is not None
+        resident_id = resident_id if resident_id is not None else identity.resident_id
+        assert resident_id is not None
         case = Case(
             ticket=next_ticket(session, self.county_code, year),
-            resident_id=identity.resident_id,
+            resident_id=resident_id,
             origin_identity_id=identity.id,
             text=draft.text,
             text_digest=text_digest(draft.text),
@@ -147,7 +157,9 @@ class Casework:
         session.add(case)
         session.flush()
         self.schedule_alarms(session, case, now, due)
-        self.record(case, now, "submitted", f"resident:{identity.resident_id}", draft.category)
+        self.record(
+            case, now, "submitted", actor or f"resident:{resident_id}", note or draft.category
+        )
         events: list[ev.Event] = [ev.CaseSubmitted(case)]
 
         assignment = choose_deputy(
@@ -226,6 +238,7 @@ class Casework:
         case.status = next_status(case.status, Action.ANSWER)
         case.answered_at = case.answered_at or now
         self.record(case, now, "answered", f"deputy:{deputy.code}", text)
+        self._relayed(case, now)
         return [*events, ev.DeputyAnswered(case, deputy, text)]
 
     def transfer(
@@ -266,6 +279,7 @@ class Casework:
         case.answered_at = case.answered_at or now
         case.resolution = note
         self.record(case, now, "resolved", f"deputy:{deputy.code}", note)
+        self._relayed(case, now)
         # Two-step feedback: the rating now, "is it still fixed?" four weeks later.
         times = self.sla.survey_times(self.calendar, now)
         session.add(
@@ -353,6 +367,14 @@ class Casework:
             f"{previous.name} → {deputy.name}：站长接手办理",
         )  # fmt: skip
         return [ev.CaseReassigned(case, deputy, previous, "head")]
+
+    def _relayed(self, case: Case, now: datetime) -> None:
+        """An offline case nobody has claimed: its recorder tells the resident (the ledger
+        says so)."""
+        if case.source == "offline" and case.claimed_at is None and case.recorded_by:
+            self.record(
+                case, now, "relayed", f"deputy:{case.recorded_by}", "未认领，由代录代表转告群众"
+            )
 
     @staticmethod
     def record(case: Case, at: datetime, kind: str, actor: str, note: str) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "CaseTransferred",
     "DeputyAnswered",
     "DialogExpired",
+    "DutiesListed",
     "DutyReminded",
     "Event",
     "LookbackListed",
@@ -199,10 +200,21 @@ class CalendarUnknown:
 
 @dataclass(frozen=True)
 class DutyReminded:
-    """The monthly duty reminder to one deputy (接待选民、报送社情民意)."""
+    """The monthly duty reminder to one deputy (接待选民、报送社情民意): ``month`` begins;
+    ``missing`` is what they did not do in ``last_month`` (labels with counts)."""
 
     deputy: Deputy
     month: str
+    missing: tuple[str, ...] = ()
+    last_month: str = ""
+
+
+@dataclass(frozen=True)
+class DutiesListed:
+    """To the office on the 1st: the deputies who did not do last month's duties."""
+
+    month: str  # the month looked back on
+    rows: tuple[tuple[Deputy, tuple[str, ...]], ...]
 
 
 Event = (
@@ -228,5 +240,6 @@ Event = (
     | CaseReopened
     | LookbackListed
     | DutyReminded
+    | DutiesListed
     | CalendarUnknown
 )

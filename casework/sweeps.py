@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from casework.alarms import Claimed, interpret
 from casework.cases import Casework
+from casework.duties import gaps, previous_month
 from casework.events import (
     DialogExpired,
+    DutiesListed,
     DutyReminded,
     Event,
     LookbackListed,
@@ -238,15 +240,22 @@ def lookback(cw: Casework, session: Session, now: datetime, period: str) -> list
     return [LookbackListed(tuple(cases), cw.sla.lookback_days)]
 
 
-def duty_reminders(session: Session, now: datetime, period: str) -> list[Event]:
-    """The monthly duty reminder to every deputy with a bound chat."""
+def duty_reminders(session: Session, now: datetime, period: str, zone) -> list[Event]:
+    """The monthly duty reminder: to each deputy with a bound chat who did not do all of last
+    month's duties (naming what), and the list of them all to the office."""
     if not claim_period(session, "duty", period, now):
         return []
-    deputies = session.scalars(
-        select(Deputy)
-        .where(
-            Deputy.code.in_(select(ChatIdentity.deputy_code).where(ChatIdentity.role == "deputy"))
-        )
-        .order_by(Deputy.code)
-    ).all()
-    return [DutyReminded(d, period) for d in deputies]
+    bound = set(
+        session.scalars(select(ChatIdentity.deputy_code).where(ChatIdentity.role == "deputy"))
+    )
+    last = previous_month(period)
+    rows = []
+    for deputy in session.scalars(select(Deputy).order_by(Deputy.code)):
+        missing = tuple(gap.label for gap in gaps(session, deputy, last, zone))
+        if missing:
+            rows.append((deputy, missing))
+    events: list[Event] = [
+        DutyReminded(d, period, missing, last) for d, missing in rows if d.code in bound
+    ]
+    events.append(DutiesListed(last, tuple(rows)))
+    return events

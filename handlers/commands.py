@@ -37,6 +37,8 @@ _BARE = {
     "受理": "accept", "/accept": "accept",  # bare: the one case awaiting 签收
     "建议列表": "suggestion_list",
     "我的建议": "my_suggestions",
+    "代录": "file_offline", "/offline": "file_offline",
+    "我的积分": "my_points", "/points": "my_points",
 }  # fmt: skip
 # Ticket numbers as typed: any case, full-width dashes, leading zeros optional (ys-2026-1).
 TICKET = re.compile(TICKET_PATTERN)

@@ -16,7 +16,11 @@ from casework.overdue import overdue_of_stations
 from handlers import actions
 from handlers.commands import Command
 from handlers.departments import find_department
+from handlers.duty import handle_duty, my_points, wants_duty
 from handlers.format import case_card, case_line, deputy_choices
+from handlers.intake import handle_intake
+from handlers.offline import is_offline_draft, start_offline
+from handlers.receptions import schedule_from_chat, wants_reception
 from handlers.turn import Turn
 from storage.models import Case, Department, Deputy
 
@@ -30,7 +34,11 @@ DEPUTY_HELP = (
     "· 办结 工单号 说明（/resolve）\n"
     "· 退回 工单号 理由（/return）—— 不属于您办理的，退回代表工委另行安排\n"
     "· 我的工单（/mycases）\n"
-    "· 查询 工单号（/status）"
+    "· 查询 工单号（/status）\n"
+    "· 社情民意 内容 —— 报送社情民意（不生成工单）\n"
+    "· 我的积分 —— 本年度履职积分和排名\n"
+    "· 代录 [群众电话] —— 登记群众当面反映的问题，生成认领码\n"
+    "· 接待 2026-12-15 09:00-11:30 D001,D002 —— 站长安排进站接待；接待安排 —— 查看"
 )
 
 
@@ -168,6 +176,15 @@ def _on_action(turn: Turn, verb: str, args: list[str]) -> None:
 
 
 def handle_deputy(turn: Turn, command: Command | None) -> None:
+    writing = turn.state.state in ("writing_reply", "writing_resolution")
+    if turn.action is None and not writing and wants_reception(turn.text):
+        return schedule_from_chat(turn)
+    if turn.action is None and not writing and wants_duty(turn.text):
+        return handle_duty(turn)
+    if command is None and is_offline_draft(turn):
+        return handle_intake(turn)  # 代录: the resident's dialog, filed for them
+    if command is None and turn.action is None and not writing and turn.text.startswith("代录 "):
+        return start_offline(turn, turn.text.removeprefix("代录 "))
     if turn.action is not None:
         decoded = actions.decode(turn.action)
         if decoded is None:
@@ -188,6 +205,10 @@ def handle_deputy(turn: Turn, command: Command | None) -> None:
                 return return_case(turn, command.ticket or "", command.rest)
             case "mycases":
                 return my_cases(turn)
+            case "file_offline":
+                return start_offline(turn)
+            case "my_points":
+                return my_points(turn)
             case "status" if command.ticket:
                 return show(turn, command.ticket)
             case "status":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from casework import events as ev
 from casework.metoo import CaseFollowed
+from casework.offline import unclaimed
 from casework.outbox import Message
 from casework.suggestions import groups_of
 from handlers import actions
@@ -42,11 +43,23 @@ def _progress(event: object) -> str | None:
     return None
 
 
+def _to_recorder(case: Case, reporter: str, messages: list[Message]) -> list[Message]:
+    """An unclaimed offline case: what the resident would hear goes to the recording deputy
+    (the reporting chat is theirs), to pass on; the resident's buttons are left off."""
+    head = f"【代录工单 {case.ticket}｜请转告群众】\n"
+    return [
+        Message(m.recipient, head + m.text, (), m.case_id) if m.recipient == reporter else m
+        for m in messages
+    ]
+
+
 def for_case_audience(event: object, messages: list[Message]) -> list[Message]:
     case: Case | None = getattr(event, "case", None)
     if not isinstance(case, Case):
         return messages
     reporter = resident_of(case)
+    if unclaimed(case):
+        messages = _to_recorder(case, reporter, messages)
     origin = case.origin_identity
     if origin is not None and origin.group_only:
         messages = [m for m in messages if m.recipient != reporter]

@@ -105,6 +105,11 @@ def case_card(
         lines.append(f"上次办理结果：{case.resolution}")
     if case.followers:
         lines.append(f"我也遇到：另有{len(case.followers)}位居民反映同一问题")
+    if case.source == "offline" and for_deputy:
+        claimed = "群众已认领" if case.claimed_at else "群众未认领，由代录代表转告"
+        lines.append(f"来源：线下代录（{case.recorded_by}，{claimed}）")
+        if case.resident_phone:
+            lines.append(f"群众电话：{case.resident_phone}")
     return "\n".join(lines)
 
 

@@ -30,9 +30,12 @@ from typing import Any
 
 from casework.cases import MAX_CASE_TEXT, CaseDraft
 from casework.directory import EntryPoint
+from casework.offline import find_phone
 from handlers import actions
 from handlers.danger import danger_advice
 from handlers.metoo import follow_similar, me_too_offer
+from handlers.offline import submit_offline
+from handlers.receptions import reception_line
 from handlers.small_talk import is_greeting, is_intent_only, is_thanks, meaningful_length
 from handlers.turn import Turn
 from nlp.request_types import infer_request_type
@@ -132,6 +135,9 @@ def _summary(turn: Turn, draft: dict[str, Any]) -> None:
         lines.append(f"【紧急】是（{'、'.join(draft.get('urgent_words', []))}），将优先处理")
     if draft.get("photos"):
         lines.append(f"【照片】{len(draft['photos'])}张")
+    if draft.get("offline"):
+        lines[0] = "请核对代录的群众反映："
+        lines.append(f"【群众电话】{draft.get('phone') or '未留'}")
     lines.append("如需补充，可直接发送位置或照片。")
     choices = [
         ("确认提交", "intake:submit"),
@@ -139,7 +145,8 @@ def _summary(turn: Turn, draft: dict[str, Any]) -> None:
         ("修改位置", "intake:grid"),
         ("取消", "intake:cancel"),
     ]
-    lines, choices = me_too_offer(turn, draft, lines, choices)  # 我也遇到, if it is
+    if not draft.get("offline"):
+        lines, choices = me_too_offer(turn, draft, lines, choices)  # 我也遇到, if it is
     _save(turn, "confirming", draft)
     turn.reply("\n".join(lines), choices)
 
@@ -257,6 +264,8 @@ def describe(turn: Turn, _args: list[str]) -> None:
         return
     # Came in by QR code, or sent a location or photo first: keep those with the text.
     draft = {**_draft(turn), "text": text} if turn.state.state == "describing" else {"text": text}
+    if draft.get("offline"):  # 代录: the resident's phone may be in what the deputy wrote
+        draft["phone"] = draft.get("phone") or find_phone(text)
     _classify(turn, draft)
     if _too_little(turn, draft):
         return
@@ -423,6 +432,8 @@ def resume(turn: Turn, _args: list[str]) -> None:
 def submit(turn: Turn, _args: list[str]) -> None:
     draft = _draft(turn)
     services = turn.services
+    if draft.get("offline"):
+        return submit_offline(turn, draft, _case_draft(turn, draft))
     duplicate = services.casework.recent_duplicate(
         turn.session, turn.identity.resident_id or 0, draft["text"]
     )
@@ -430,7 +441,13 @@ def submit(turn: Turn, _args: list[str]) -> None:
         turn.go("idle")
         turn.reply(f"该问题已登记为工单 {duplicate.ticket}，无需重复提交。")
         return
-    case_draft = CaseDraft(
+    _case, events = services.casework.submit(turn.session, turn.identity, _case_draft(turn, draft))
+    turn.go("idle")
+    turn.emit(events)
+
+
+def _case_draft(turn: Turn, draft: dict[str, Any]) -> CaseDraft:
+    return CaseDraft(
         text=draft["text"],
         category=draft["category"],
         confidence=float(draft.get("confidence", 0.0)),
@@ -443,9 +460,6 @@ def submit(turn: Turn, _args: list[str]) -> None:
         longitude=draft.get("lon"),
         photos=list(draft.get("photos", [])),
     )
-    _case, events = services.casework.submit(turn.session, turn.identity, case_draft)
-    turn.go("idle")
-    turn.emit(events)
 
 
 def start(turn: Turn, payload: str | None) -> None:
@@ -460,10 +474,12 @@ def start(turn: Turn, payload: str | None) -> None:
         turn.reply(f"您好！这里是{directory.county_name}人大代表联络平台。\n{invite}")
         return
     turn.go("describing", draft={"entry": entry.code})
+    zone = turn.services.casework.calendar.zone
     if entry.kind == "deputy":
         turn.reply(f"您好！您正在联系{entry.name}代表。\n{invite}")
     else:
-        turn.reply(f"您好！这里是{entry.name}。\n{invite}")
+        reception = reception_line(turn.session, entry.station_code, turn.now, zone)
+        turn.reply(f"您好！这里是{entry.name}。\n{invite}{reception}")
 
 
 # --- the table --------------------------------------------------------------------------

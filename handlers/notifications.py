@@ -304,12 +304,25 @@ def _render(
                     + "\n".join(lines),
                 )
             ]
-        case ev.DutyReminded(deputy=deputy, month=month):
+        case ev.DutyReminded(deputy=deputy, month=month, missing=missing, last_month=last):
+            gap = f"{_month(last)}您尚未完成：{'、'.join(missing)}。" if missing else ""
             return [
                 Message(
                     f"deputy:{deputy.code}",
-                    f"【履职提醒】{deputy.name}代表，{_month(month)}已开始。按“八个一”要求，"
-                    "请本月至少到联络站接待选民一次、报送社情民意一条。发送“我的工单”查看待办。",
+                    f"【履职提醒】{deputy.name}代表，{gap}{_month(month)}已开始。按“八个一”要求，"
+                    "请本月至少到联络站接待选民一次、报送社情民意一条（发送“社情民意 内容”）。"
+                    "发送“我的积分”查看履职积分。",
+                )
+            ]
+        case ev.DutiesListed(month=month, rows=rows):
+            if not rows:
+                return [Message("office", f"【履职情况】{_month(month)}全体代表均已完成履职任务。")]
+            lines = [f"{d.name}（{d.code}）：{'、'.join(missing)}" for d, missing in rows]
+            return [
+                Message(
+                    "office",
+                    f"【履职情况】{_month(month)}未完成履职任务的代表（{len(rows)}位）：\n"
+                    + "\n".join(lines),
                 )
             ]
     raise TypeError(f"no rendering for {event!r}")

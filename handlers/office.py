@@ -9,7 +9,9 @@ from casework.errors import Refused
 from casework.figures import cases_of_month, figures
 from casework.overdue import late_limit, overdue_cases
 from handlers.commands import Command
+from handlers.duty import handle_duty, wants_duty
 from handlers.format import case_card, case_line, local_time
+from handlers.receptions import schedule_from_chat, wants_reception
 from handlers.turn import Turn
 from storage.models import Case, Deputy
 
@@ -22,7 +24,9 @@ OFFICE_HELP = (
     "· 交办 工单号 代表编号 —— 指定承办代表\n"
     "· 逾期 —— 列出逾期未签收、逾期未答复的工单\n"
     "· 督办 工单号 [督办意见] —— 立即提醒承办代表办理\n"
-    "· 统计 [年-月] —— 本月（或指定月份，如 统计 2026-11）的办结率、按时办结率、回复率、满意率"
+    "· 统计 [年-月] —— 本月（或指定月份，如 统计 2026-11）的办结率、按时办结率、回复率、满意率\n"
+    "· 积分排名 —— 本年度履职积分排名\n"
+    "· 接待 ST-DL 2026-12-15 09:00-11:30 D001,D002 —— 安排进站接待；接待安排 —— 查看"
 )
 # One chat message holds this many overdue cases; the rest are counted (the dashboard and
 # ``grid-intake cases list`` show them all).
@@ -33,6 +37,10 @@ _LATE = {"accept": "逾期未签收", "answer": "逾期未答复"}
 def handle_office(turn: Turn, command: Command | None) -> None:
     casework = turn.services.casework
     zone = casework.calendar.zone
+    if command is None and turn.action is None and wants_reception(turn.text):
+        return schedule_from_chat(turn)
+    if command is None and turn.action is None and wants_duty(turn.text):
+        return handle_duty(turn)
     if command is None:
         turn.reply(OFFICE_HELP)
         return
@@ -66,6 +74,10 @@ def handle_office(turn: Turn, command: Command | None) -> None:
             turn.reply(f"已督办工单 {case.ticket}，已提醒{who}。")
         case "figures":
             turn.reply(_month_figures(turn, command.rest))
+        case "file_offline":
+            raise Refused("代录仅供人大代表使用。")
+        case "my_points":
+            raise Refused("我的积分仅供人大代表查看；代表工委请发送“积分排名”。")
         case _:
             turn.reply(OFFICE_HELP)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from casework import feedback
@@ -12,11 +14,14 @@ from handlers.choices import looks_like_number
 from handlers.commands import Command
 from handlers.format import case_card, case_line
 from handlers.intake import handle_intake
+from handlers.offline import claim_case
 from handlers.small_talk import is_cancel
 from handlers.turn import Turn
 from storage.models import Case
 
 __all__ = ["handle_resident"]
+
+_CLAIM_CODE = re.compile(r"\d{4,8}")
 
 HELP = (
     "直接用文字描述您遇到的问题即可（可附位置、照片）。\n"
@@ -39,6 +44,8 @@ def _my_case(turn: Turn, ticket: str) -> Case:
 
 def status(turn: Turn, command: Command) -> None:
     zone = turn.services.casework.calendar.zone
+    if command.ticket and _CLAIM_CODE.fullmatch(command.rest):
+        return claim_case(turn, command.ticket, command.rest)  # 查询 TICKET 认领码
     if command.ticket:
         case = _my_case(turn, command.ticket)
         turn.reply(case_card(case, zone, for_deputy=False, now=turn.now), case_id=case.id)
@@ -105,6 +112,12 @@ def handle_resident(turn: Turn, command: Command | None) -> None:
                 return write_to_deputy(turn, command.ticket or "", command.rest)
             case "help":
                 turn.reply(HELP)
+                return
+            case "file_offline":
+                turn.refuse("代录仅供人大代表使用：您可以直接发送文字描述反映问题。")
+                return
+            case "my_points":
+                turn.refuse("履职积分仅供人大代表查看。")
                 return
             case _:
                 turn.reply("该指令仅供人大代表使用。" + "\n" + HELP)

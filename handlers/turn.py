@@ -66,6 +66,10 @@ class Turn:
         """To a chat that is not a person's own (a group)."""
         self.out.append(Message(recipient, text))
 
+    def send_to(self, recipient: str, text: str, case_id: int | None = None) -> None:
+        """To another person (a deputy, the office)."""
+        self.out.append(Message(recipient, text, (), case_id))
+
     def send(self, message: Message) -> None:
         self.out.append(message)
 

@@ -122,7 +122,41 @@ def write_text(session: Session, month: str, zone: ZoneInfo, *, now: datetime | 
             for c in urgent_open
         ]
     lines += figures_section(session, month, zone)  # hometown suggestions, if any
+    lines += duty_section(session, month, zone, now)
     return "\n".join(lines)
+
+
+DUTY_COLUMNS = ("代表", "编号", "进站接待", "代录工单", "社情民意", "本年度积分")
+
+
+def duty_section(session: Session, month: str, zone: ZoneInfo, now: datetime) -> list[str]:
+    """【代表履职】: the month's receptions, offline cases and 社情民意 per deputy, with points."""
+    from office.points_report import duty_table
+
+    rows = duty_table(session, month, zone, now)
+    receptions = reception_count(session, month)
+    offline = sum(int(r[3]) for r in rows)
+    observations = sum(int(r[4]) for r in rows)
+    lines = [
+        "",
+        "【代表履职】",
+        f"进站接待 {receptions} 场，代录工单 {offline} 件，社情民意 {observations} 条",
+    ]
+    if rows:
+        lines.append("\t".join(DUTY_COLUMNS))
+        lines += ["\t".join(str(v) for v in row) for row in rows]
+    return lines
+
+
+def reception_count(session: Session, month: str) -> int:
+    from sqlalchemy import func, select
+
+    from casework.duties import month_bounds
+    from storage.models import Reception
+
+    start, end = month_bounds(month)
+    query = select(func.count(Reception.id)).where(Reception.day >= start, Reception.day < end)
+    return session.scalar(query) or 0
 
 
 LEDGER_COLUMNS = (
@@ -246,5 +280,13 @@ def write_xlsx(
     ledger.auto_filter.ref = ledger.dimensions
     _print_well(ledger, 1)
     add_figures_sheet(book, session, month, zone)  # hometown suggestions
+    from office.points_report import duty_table
+
+    duty = book.create_sheet("代表履职")
+    duty.append(list(DUTY_COLUMNS))
+    for cell in duty[1]:
+        cell.font, cell.border, cell.fill = Font(bold=True), border, head_fill
+    for row in duty_table(session, month, zone, now):
+        duty.append(row)
     book.save(path)
     return len(cases)

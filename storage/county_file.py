@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import lock_county
+from storage.duty_rules import DEFAULT_DUTIES, DEFAULT_POINTS
 from storage.models import County, Department, Deputy, Grid, Station, Township
 
 __all__ = [
@@ -71,6 +72,9 @@ class CountyData:
     office: Entry | None = None
     sla: dict[str, Any] | None = None
     calendar: dict[str, list[str]] | None = None  # {holidays: [ISO…], workdays: [ISO…]}
+    duties: dict[str, int] | None = None  # {receptions: 1, observations: 1}
+    points: dict[str, int] | None = None  # {按时签收: 1, …}: changes to the defaults
+    stars: int | None = None  # 履职之星 per level
     sections: dict[str, list[Entry]] = field(default_factory=dict)
 
     def entries(self, section: str) -> list[Entry]:
@@ -151,8 +155,16 @@ def load_county_file(
         if section == "calendar":
             data.calendar = _calendar(value_node, line, errors)
             continue
+        if section in ("duties", "points"):
+            allowed = DEFAULT_DUTIES if section == "duties" else DEFAULT_POINTS
+            found = _numbers(value_node, line, section, allowed, errors)
+            setattr(data, section, found)
+            continue
+        if section == "stars":
+            data.stars = _stars(value_node, line, errors)
+            continue
         if section not in _SCHEMA:
-            hint = _suggest(section, [*_SCHEMA, "sla", "calendar"])
+            hint = _suggest(section, [*_SCHEMA, "sla", "calendar", "duties", "points", "stars"])
             errors.append(f"第{line}行：未知字段“{section}”{hint}")
             continue
         if section in _LISTS:
@@ -197,6 +209,47 @@ def _sla(
             errors.append(f"第{line}行：sla 设置有误：{error}")
             return None
     return values
+
+
+def _numbers(
+    node: yaml.Node, line: int, section: str, allowed: dict[str, int], errors: list[str]
+) -> dict[str, int] | None:
+    """``duties:`` / ``points:``: known names with whole numbers (duties not negative)."""
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(f"第{line}行：{section} 应为“名称: 数值”的映射。")
+        return None
+    found: dict[str, int] = {}
+    ok = True
+    for key_node, value_node in node.value:
+        key, key_line = key_node.value, key_node.start_mark.line + 1
+        if key not in allowed:
+            hint = _suggest(key, allowed)
+            errors.append(
+                f"第{key_line}行：{section} 中有未知名称“{key}”{hint}，"
+                f"可用的有：{'、'.join(allowed)}。"
+            )
+            ok = False
+            continue
+        text = value_node.value if isinstance(value_node, yaml.ScalarNode) else ""
+        try:
+            value = int(str(text).replace("−", "-"))
+        except ValueError:
+            value = None
+        if value is None or (section == "duties" and value < 0):
+            what = "不小于0的整数" if section == "duties" else "整数（可为负，如 -2）"
+            errors.append(f"第{key_line}行：{section} 的“{key}”应为{what}，而不是“{text}”。")
+            ok = False
+            continue
+        found[key] = value
+    return found if ok else None
+
+
+def _stars(node: yaml.Node, line: int, errors: list[str]) -> int | None:
+    text = node.value if isinstance(node, yaml.ScalarNode) else ""
+    if not str(text).isdigit() or int(text) < 1:
+        errors.append(f"第{line}行：stars（每级履职之星人数）应为正整数，而不是“{text}”。")
+        return None
+    return int(text)
 
 
 _CALENDAR_KEYS = ("holidays", "workdays")
@@ -411,7 +464,7 @@ def import_county(session: Session, data: CountyData) -> ImportSummary:
     office = data.office.values["name"] if data.office else "人大常委会代表工委"
     county_row = upsert(
         County, str(county["code"]), name=county["name"], office_name=office, sla=data.sla,
-        calendar=data.calendar,
+        calendar=data.calendar, duties=data.duties, points=data.points, stars=data.stars,
     )  # fmt: skip
     for position, e in enumerate(data.entries("townships")):
         upsert(Township, str(e.values["code"]), name=e.values["name"], position=position)
@@ -516,6 +569,9 @@ def export_county(session: Session) -> dict[str, Any]:
         "office": {"name": county.office_name},
         **({"sla": county.sla} if county.sla else {}),
         **({"calendar": county.calendar} if county.calendar else {}),
+        **({"duties": county.duties} if county.duties else {}),
+        **({"points": county.points} if county.points else {}),
+        **({"stars": county.stars} if county.stars else {}),
     }
 
 
@@ -551,4 +607,7 @@ def dump_county_yaml(data: dict[str, Any]) -> str:
     if data.get("calendar"):
         lines.append("calendar:")
         lines.extend(f"  {key}: {flow(days)}" for key, days in data["calendar"].items())
+    for key in ("duties", "points", "stars"):
+        if data.get(key):
+            lines.append(f"{key}: {flow(data[key])}")
     return "\n".join(lines) + "\n"

@@ -7,13 +7,14 @@ county file imports idempotently by code.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -43,9 +44,12 @@ __all__ = [
     "HometownGroup",
     "InboundMessage",
     "JobRun",
+    "Observation",
     "OutboxMessage",
+    "PointsEntry",
     "QQActiveSends",
     "QQReplyTarget",
+    "Reception",
     "Resident",
     "SharedValue",
     "StaffAccount",
@@ -104,6 +108,11 @@ class County(Base):
     # Bumped by every import that changes something: running processes compare it to
     # reload their copy of the county (casework.live_county).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The duty record (casework.duties, casework.points): monthly duties, points rules and
+    # how many 履职之星 per level, as the county file wrote them (None: the defaults).
+    duties: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    points: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    stars: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class Township(Base):
@@ -312,6 +321,15 @@ class Case(Base):
     rating: Mapped[int | None] = mapped_column(Integer)  # 1..5, 5 = 非常满意; None = 未评价
     rated_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # 代录: filed by a deputy for a resident met offline. Until a resident claims it with the
+    # claim code (查询 TICKET 认领码), what the resident would hear goes to the recorder.
+    source: Mapped[str] = mapped_column(String(16), default="online", server_default="online")
+    recorded_by: Mapped[str | None] = mapped_column(String(32))
+    resident_phone: Mapped[str | None] = mapped_column(String(40))
+    claim_digest: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    claim_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claim_locked_until: Mapped[datetime | None]
 
     resident: Mapped[Resident] = relationship()
     origin_identity: Mapped[ChatIdentity] = relationship()
@@ -585,6 +603,60 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(32), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)  # e.g. 2026-12
     ran_at: Mapped[datetime]
+
+
+# --- the duty record -------------------------------------------------------------------
+
+
+class Reception(Base):
+    """A station's reception day (进站接待): who receives residents, when."""
+
+    __tablename__ = "receptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    starts: Mapped[str] = mapped_column(String(5))  # "09:00", local
+    ends: Mapped[str] = mapped_column(String(5))
+    deputies: Mapped[list[Any]] = mapped_column(default=list)  # deputy codes
+    created_by: Mapped[str] = mapped_column(String(64))  # office | deputy:D001
+    created_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]
+
+    station: Mapped[Station] = relationship()
+
+
+class Observation(Base):
+    """社情民意: what a deputy reports that is not a case."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_code: Mapped[str] = mapped_column(ForeignKey("deputies.code"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    deputy: Mapped[Deputy] = relationship()
+
+
+class PointsEntry(Base):
+    """One 履职积分 entry, derived from one ledger row (``source`` names it, e.g.
+    ``case_event:12``): recomputing from the ledger gives the same rows."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (UniqueConstraint("source", "deputy_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_code: Mapped[str] = mapped_column(ForeignKey("deputies.code"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime]
+    rule: Mapped[str] = mapped_column(String(16))
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
 
 # --- the outbox -------------------------------------------------------------------------

@@ -89,7 +89,7 @@ async def test_report_xlsx_has_figures_and_the_ledger(november, tmp_path: Path, 
     report(url, "--xlsx", str(path))
     assert "已写入" in capsys.readouterr().out
     book = load_workbook(path)
-    assert book.sheetnames == ["统计", "台账"]
+    assert book.sheetnames == ["统计", "台账", "代表履职"]
     ledger = list(book["台账"].values)
     assert ledger[0][:3] == ("工单号", "受理时间", "类别")
     assert [row[0] for row in ledger[1:]] == ["YS-2026-000001", "YS-2026-000002", "YS-2026-000003"]

@@ -14,13 +14,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import cases, county, db, nlp, office, run, staff, suggestions
+from bot.cli import cases, county, db, duty, nlp, office, run, staff, suggestions
 from bot.cli.common import UserError, settings_from
 
 __all__ = ["UserError", "main"]
 
 # The order of the help text.
-TOPICS = (run, db, county, nlp, cases, office, staff, suggestions)
+TOPICS = (run, db, county, nlp, cases, office, staff, suggestions, duty)
 
 
 def _parser() -> argparse.ArgumentParser:
