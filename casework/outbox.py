@@ -7,17 +7,25 @@ chat yet gets the message ``held`` and receives it on binding, so nothing is los
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy.orm import Session, aliased
 
-from storage.models import ChatIdentity, DialogState, OutboxMessage
+from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxMessage
 from storage.upsert import insert_or_ignore
 
-__all__ = ["Message", "dialog_state", "post", "queue", "release_held", "remember_choices"]
+__all__ = [
+    "Message",
+    "claim",
+    "dialog_state",
+    "post",
+    "queue",
+    "release_held",
+    "remember_choices",
+]
 
 
 @dataclass(frozen=True)
@@ -130,3 +138,74 @@ def release_held(session: Session, recipient: str) -> int:
         .values(status="pending", channel=channel, chat_id=chat_id)
     )
     return result.rowcount or 0
+
+
+def claim(
+    session: Session, now: datetime, channels: Collection[str], batch: int, lease: timedelta
+) -> list[tuple[int, str, str, str, list, str]]:
+    """The next ``batch`` due rows for ``channels``, marked ``sending``: (id, channel, chat id,
+    text, choices, kind), in id order. Rows left ``sending`` past ``lease`` count as pending.
+
+    Its cost follows what is pending, not the history: every step goes through a partial
+    index of unsent rows, named to SQLite (``INDEXED BY``: with ``ANALYZE`` statistics its
+    planner would otherwise walk the history) and matched by PostgreSQL's predicate."""
+    stale = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .with_hint(OutboxMessage, "INDEXED BY ix_outbox_sending", "sqlite")
+            .where(text(PARTIAL["outbox_sending"]), OutboxMessage.claimed_at < now - lease)
+            .limit(batch)
+        )
+    )
+    if stale:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(stale), OutboxMessage.status == "sending")
+            .values(status="pending")
+        )
+    earlier = aliased(OutboxMessage, name="earlier")
+    # A chat's messages go in order: a row waits while an earlier one to the same chat is
+    # still unsent (deferred by a retry, or being sent by another worker).
+    blocked = (
+        exists()
+        .select_from(earlier)
+        .with_hint(earlier, "INDEXED BY ix_outbox_unsent_chat", "sqlite")
+        .where(
+            and_(
+                earlier.channel == OutboxMessage.channel,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.id < OutboxMessage.id,
+                text("earlier." + PARTIAL["outbox_unsent"]),
+            )
+        )
+    )
+    due = (
+        select(OutboxMessage.id)
+        .with_hint(OutboxMessage, "INDEXED BY ix_outbox_pending", "sqlite")
+        .where(
+            text("outbox." + PARTIAL["outbox_pending"]),
+            OutboxMessage.not_before <= now,
+            OutboxMessage.channel.in_(channels),
+            ~blocked,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(batch)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    # The status check in the UPDATE is what makes the claim exclusive between workers.
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.chat_id,
+            OutboxMessage.text,
+            OutboxMessage.choices,
+            OutboxMessage.kind,
+        )
+    ).all()
+    return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
