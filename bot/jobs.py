@@ -8,6 +8,8 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
   schedule is unknown (from 1 December for the next year).
 - ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
   station's deputies and the county's to the office (汇总报送).
+- ``retention`` every day at 03:00: sent outbox rows older than the county's
+  ``outbox_retention_days`` (default 90) move to ``outbox_archive``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import datetime, time, timedelta
 
 from casework.calendar_notice import calendar_notice
 from casework.clock import Clock
-from casework.outbox import post
+from casework.outbox import archive_sent, post
 from casework.suggestion_digest import monthly_digests
 from casework.sweeps import (
     duty_reminders,
@@ -132,6 +134,19 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def next_morning(after: datetime) -> datetime:
         return next_day_at(after, zone)
 
+    def outbox_retention() -> int:
+        """Sent rows past the county's retention, to the archive, a bounded batch a time."""
+        moved = 0
+        while True:
+            with transaction(sessions) as session:
+                batch = archive_sent(session, clock.now(), cw.sla.outbox_retention_days)
+            moved += batch
+            if not batch:
+                return moved
+
+    def night(after: datetime) -> datetime:
+        return next_day_at(after, zone, time(3, 0))
+
     monthly = {"day": 1, "hour": 9, "minute": 0}
     return [
         Job("sweep", sweep, interval=timedelta(minutes=1), next_due=sweep_due),
@@ -139,4 +154,5 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
         Job("duty", monthly_duty, cron=monthly, next_fire=first_of_month),
         Job("calendar", yearly_calendar, cron={"hour": 9, "minute": 0}, next_fire=next_morning),
         Job("digest", monthly_digest, cron=monthly, next_fire=first_of_month),
+        Job("retention", outbox_retention, cron={"hour": 3, "minute": 0}, next_fire=night),
     ]

@@ -11,14 +11,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, text, update
+from sqlalchemy import and_, delete, exists, insert, literal, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxMessage
+from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxArchive, OutboxMessage
 from storage.upsert import insert_or_ignore
 
 __all__ = [
     "Message",
+    "archive_sent",
     "claim",
     "dialog_state",
     "post",
@@ -209,3 +210,28 @@ def claim(
         )
     ).all()
     return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
+
+
+def archive_sent(session: Session, now: datetime, days: int, batch: int = 1_000) -> int:
+    """Move at most ``batch`` rows sent more than ``days`` ago from the outbox to
+    ``outbox_archive`` (through the partial index of sent rows); returns how many."""
+    ids = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(text(PARTIAL["outbox_sent"]), OutboxMessage.sent_at < now - timedelta(days))
+            .order_by(OutboxMessage.sent_at)
+            .limit(batch)
+        )
+    )
+    if not ids:
+        return 0
+    columns = [c.name for c in OutboxMessage.__table__.columns]
+    session.execute(
+        insert(OutboxArchive).from_select(
+            [*columns, "archived_at"],
+            select(*OutboxMessage.__table__.columns, literal(now, OutboxArchive.archived_at.type))
+            .where(OutboxMessage.id.in_(ids)),
+        )
+    )  # fmt: skip
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)

@@ -46,6 +46,7 @@ __all__ = [
     "HometownGroup",
     "InboundMessage",
     "JobRun",
+    "OutboxArchive",
     "OutboxMessage",
     "QQActiveSends",
     "QQReplyTarget",
@@ -75,6 +76,7 @@ PARTIAL = {
     "outbox_pending": "status = 'pending'",
     "outbox_unsent": "status IN ('pending', 'sending')",
     "outbox_sending": "status = 'sending'",
+    "outbox_sent": "status = 'sent'",
 }
 
 
@@ -634,6 +636,7 @@ class OutboxMessage(Base):
         _partial("ix_outbox_pending", "outbox_pending", "id"),
         _partial("ix_outbox_unsent_chat", "outbox_unsent", "channel", "chat_id", "id"),
         _partial("ix_outbox_sending", "outbox_sending", "claimed_at"),
+        _partial("ix_outbox_sent", "outbox_sent", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -653,3 +656,27 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxArchive(Base):
+    """Sent outbox rows older than the county's retention (``outbox_retention_days``), moved
+    out of the hot table by the daily retention job; same columns, and when it moved them."""
+
+    __tablename__ = "outbox_archive"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    recipient: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    chat_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime]

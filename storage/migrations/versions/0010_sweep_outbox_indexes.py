@@ -38,6 +38,7 @@ PARTIAL = (
         "status IN ('pending', 'sending')",
     ),
     ("ix_outbox_sending", "outbox", ["claimed_at"], "status = 'sending'"),
+    ("ix_outbox_sent", "outbox", ["sent_at"], "status = 'sent'"),
 )
 
 
@@ -54,9 +55,30 @@ def upgrade() -> None:
             sqlite_where=sa.text(where),
             postgresql_where=sa.text(where),
         )
+    op.create_table(
+        "outbox_archive",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("recipient", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=True),
+        sa.Column("chat_id", sa.String(length=128), nullable=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("not_before", sa.DateTime(), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("archived_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("outbox_archive")
     for name, table, _columns, _where in reversed(PARTIAL):
         op.drop_index(name, table_name=table)
     op.create_index("ix_dialog_states_expires_at", "dialog_states", ["expires_at"])
