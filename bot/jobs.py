@@ -81,9 +81,10 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
 
     def deliver(session, events) -> int:
         now = clock.now()
+        known: dict[str, list[tuple[str, str]]] = {}  # nothing binds a chat during a sweep
         for event in events:
             for message in render(event, zone, office, now=now):
-                post(session, now, message)
+                post(session, now, message, known)
         return len(events)
 
     def sweep() -> int:

@@ -58,14 +58,32 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
     return [(row.channel, row.external_id) for row in session.execute(query)]
 
 
-def post(session: Session, now: datetime, message: Message) -> int:
-    """Queue ``message`` for every chat of its recipient; returns the number of rows."""
-    return len(queue(session, now, message))
+def post(
+    session: Session,
+    now: datetime,
+    message: Message,
+    known: dict[str, list[tuple[str, str]]] | None = None,
+) -> int:
+    """Queue ``message`` for every chat of its recipient; returns the number of rows.
+
+    ``known``: recipients' chats already looked up in this transaction (a sweep posting a
+    thousand reminders to a few deputies asks once per deputy); filled as it goes."""
+    return len(queue(session, now, message, known))
 
 
-def queue(session: Session, now: datetime, message: Message) -> list[OutboxMessage]:
+def queue(
+    session: Session,
+    now: datetime,
+    message: Message,
+    known: dict[str, list[tuple[str, str]]] | None = None,
+) -> list[OutboxMessage]:
     """:func:`post`, returning the rows it wrote (unflushed)."""
-    addresses = _addresses(session, message.recipient)
+    if known is None:
+        addresses = _addresses(session, message.recipient)
+    else:
+        if message.recipient not in known:
+            known[message.recipient] = _addresses(session, message.recipient)
+        addresses = known[message.recipient]
     if not addresses:
         rows = [_row(message, now, None, None, status="held")]
         session.add(rows[0])
