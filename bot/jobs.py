@@ -12,6 +12,8 @@ production, ``VirtualScheduler`` in the simulator) only decides when they run.
 - ``stars`` on 31 December at 10:00: the year's 履职之星 (top N of each level) to the office.
 - ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
   station's deputies and the county's to the office (汇总报送).
+- ``retention`` every day at 03:00: sent outbox rows older than the county's
+  ``outbox_retention_days`` (default 90) move to ``outbox_archive``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import datetime, time, timedelta
 
 from casework.calendar_notice import calendar_notice
 from casework.clock import Clock
-from casework.outbox import post
+from casework.outbox import archive_sent, post
 from casework.suggestion_digest import monthly_digests
 from casework.sweeps import (
     claim_period,
@@ -86,9 +88,10 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
 
     def deliver(session, events) -> int:
         now = clock.now()
+        known: dict[str, list[tuple[str, str]]] = {}  # nothing binds a chat during a sweep
         for event in events:
             for message in render(event, zone, office, now=now):
-                post(session, now, message)
+                post(session, now, message, known)
         return len(events)
 
     def sweep() -> int:
@@ -163,6 +166,19 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
                 post(session, now, message)
             return len(messages)
 
+    def outbox_retention() -> int:
+        """Sent rows past the county's retention, to the archive, a bounded batch a time."""
+        moved = 0
+        while True:
+            with transaction(sessions) as session:
+                batch = archive_sent(session, clock.now(), cw.sla.outbox_retention_days)
+            moved += batch
+            if not batch:
+                return moved
+
+    def night(after: datetime) -> datetime:
+        return next_day_at(after, zone, time(3, 0))
+
     monthly = {"day": 1, "hour": 9, "minute": 0}
     daily = {"hour": 9, "minute": 0}
     year_end = {"month": 12, "day": 31, "hour": 10, "minute": 0}
@@ -174,4 +190,5 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
         Job("digest", monthly_digest, cron=monthly, next_fire=first_of_month),
         Job("receptions", reception_reminders, cron=daily, next_fire=next_morning),
         Job("stars", year_end_stars, cron=year_end, next_fire=next_new_years_eve),
+        Job("retention", outbox_retention, cron={"hour": 3, "minute": 0}, next_fire=night),
     ]

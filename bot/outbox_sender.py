@@ -21,13 +21,12 @@ import logging
 from collections.abc import Collection, Mapping
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import select, update
 
 from bot.channels.base import Channel, PermanentFailure, RetryLater
 from bot.channels.limits import ChatPacer
 from casework.clock import Clock
-from casework.outbox import Message, post
+from casework.outbox import Message, claim, post
 from storage.db import SessionFactory, transaction
 from storage.models import OutboxMessage
 
@@ -64,56 +63,8 @@ class OutboxSender:
         }
 
     def _claim(self) -> list[tuple[int, str, str, str, list, str]]:
-        now = self.clock.now()
-        earlier = aliased(OutboxMessage)
-        # A chat's messages go in order: a row waits while an earlier one to the same chat
-        # is still unsent (deferred by a retry, or being sent by another worker).
-        blocked = exists().where(
-            and_(
-                earlier.channel == OutboxMessage.channel,
-                earlier.chat_id == OutboxMessage.chat_id,
-                earlier.id < OutboxMessage.id,
-                earlier.status.in_(("pending", "sending")),
-            )
-        )
         with transaction(self.sessions) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at < now - self.lease,
-                )
-                .values(status="pending")
-            )
-            due = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.not_before <= now,
-                    OutboxMessage.channel.in_(self.channels),
-                    ~blocked,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-            )
-            ids = list(session.scalars(due))
-            if not ids:
-                return []
-            # The status check in the UPDATE is what makes the claim exclusive between workers.
-            rows = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
-                .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                .returning(
-                    OutboxMessage.id,
-                    OutboxMessage.channel,
-                    OutboxMessage.chat_id,
-                    OutboxMessage.text,
-                    OutboxMessage.choices,
-                    OutboxMessage.kind,
-                )
-            ).all()
-        return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
+            return claim(session, self.clock.now(), self.channels, self.batch, self.lease)
 
     def take_for_reply(
         self, channel: str, chat_id: str, row_ids: Collection[int]

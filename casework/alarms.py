@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from casework.events import CaseEscalated, Event, ReminderDue
 from casework.feedback import station_heads
@@ -69,9 +70,12 @@ def interpret(
     groups: dict[tuple[int, str], list[Claimed]] = defaultdict(list)
     for alarm in sorted(claimed, key=lambda a: a.id):
         groups[(alarm.case_id, alarm.limit)].append(alarm)
+    # The batch's cases and their ledgers in two queries, not two per case.
+    ids = sorted({case_id for case_id, _limit in groups})
+    query = select(Case).where(Case.id.in_(ids)).options(selectinload(Case.events))
+    cases = {case.id: case for case in session.scalars(query)}
     for (case_id, limit), group in groups.items():
-        case = session.get(Case, case_id)
-        assert case is not None
+        case = cases[case_id]
         live = [a for a in group if relevant(case, a.round, a.kind)]
         out.dropped += [a.id for a in group if a not in live]
         if not live:

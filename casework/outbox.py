@@ -7,17 +7,26 @@ chat yet gets the message ``held`` and receives it on binding, so nothing is los
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, exists, insert, literal, select, text, update
+from sqlalchemy.orm import Session, aliased
 
-from storage.models import ChatIdentity, DialogState, OutboxMessage
+from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxArchive, OutboxMessage
 from storage.upsert import insert_or_ignore
 
-__all__ = ["Message", "dialog_state", "post", "queue", "release_held", "remember_choices"]
+__all__ = [
+    "Message",
+    "archive_sent",
+    "claim",
+    "dialog_state",
+    "post",
+    "queue",
+    "release_held",
+    "remember_choices",
+]
 
 
 @dataclass(frozen=True)
@@ -49,14 +58,32 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
     return [(row.channel, row.external_id) for row in session.execute(query)]
 
 
-def post(session: Session, now: datetime, message: Message) -> int:
-    """Queue ``message`` for every chat of its recipient; returns the number of rows."""
-    return len(queue(session, now, message))
+def post(
+    session: Session,
+    now: datetime,
+    message: Message,
+    known: dict[str, list[tuple[str, str]]] | None = None,
+) -> int:
+    """Queue ``message`` for every chat of its recipient; returns the number of rows.
+
+    ``known``: recipients' chats already looked up in this transaction (a sweep posting a
+    thousand reminders to a few deputies asks once per deputy); filled as it goes."""
+    return len(queue(session, now, message, known))
 
 
-def queue(session: Session, now: datetime, message: Message) -> list[OutboxMessage]:
+def queue(
+    session: Session,
+    now: datetime,
+    message: Message,
+    known: dict[str, list[tuple[str, str]]] | None = None,
+) -> list[OutboxMessage]:
     """:func:`post`, returning the rows it wrote (unflushed)."""
-    addresses = _addresses(session, message.recipient)
+    if known is None:
+        addresses = _addresses(session, message.recipient)
+    else:
+        if message.recipient not in known:
+            known[message.recipient] = _addresses(session, message.recipient)
+        addresses = known[message.recipient]
     if not addresses:
         rows = [_row(message, now, None, None, status="held")]
         session.add(rows[0])
@@ -130,3 +157,99 @@ def release_held(session: Session, recipient: str) -> int:
         .values(status="pending", channel=channel, chat_id=chat_id)
     )
     return result.rowcount or 0
+
+
+def claim(
+    session: Session, now: datetime, channels: Collection[str], batch: int, lease: timedelta
+) -> list[tuple[int, str, str, str, list, str]]:
+    """The next ``batch`` due rows for ``channels``, marked ``sending``: (id, channel, chat id,
+    text, choices, kind), in id order. Rows left ``sending`` past ``lease`` count as pending.
+
+    Its cost follows what is pending, not the history: every step goes through a partial
+    index of unsent rows, named to SQLite (``INDEXED BY``: with ``ANALYZE`` statistics its
+    planner would otherwise walk the history) and matched by PostgreSQL's predicate."""
+    stale = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .with_hint(OutboxMessage, "INDEXED BY ix_outbox_sending", "sqlite")
+            .where(text(PARTIAL["outbox_sending"]), OutboxMessage.claimed_at < now - lease)
+            .limit(batch)
+        )
+    )
+    if stale:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(stale), OutboxMessage.status == "sending")
+            .values(status="pending")
+        )
+    earlier = aliased(OutboxMessage, name="earlier")
+    # A chat's messages go in order: a row waits while an earlier one to the same chat is
+    # still unsent (deferred by a retry, or being sent by another worker).
+    blocked = (
+        exists()
+        .select_from(earlier)
+        .with_hint(earlier, "INDEXED BY ix_outbox_unsent_chat", "sqlite")
+        .where(
+            and_(
+                earlier.channel == OutboxMessage.channel,
+                earlier.chat_id == OutboxMessage.chat_id,
+                earlier.id < OutboxMessage.id,
+                text("earlier." + PARTIAL["outbox_unsent"]),
+            )
+        )
+    )
+    due = (
+        select(OutboxMessage.id)
+        .with_hint(OutboxMessage, "INDEXED BY ix_outbox_pending", "sqlite")
+        .where(
+            text("outbox." + PARTIAL["outbox_pending"]),
+            OutboxMessage.not_before <= now,
+            OutboxMessage.channel.in_(channels),
+            ~blocked,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(batch)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    # The status check in the UPDATE is what makes the claim exclusive between workers.
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.chat_id,
+            OutboxMessage.text,
+            OutboxMessage.choices,
+            OutboxMessage.kind,
+        )
+    ).all()
+    return sorted((tuple(r) for r in rows), key=lambda r: r[0])  # type: ignore[misc]
+
+
+def archive_sent(session: Session, now: datetime, days: int, batch: int = 1_000) -> int:
+    """Move at most ``batch`` rows sent more than ``days`` ago from the outbox to
+    ``outbox_archive`` (through the partial index of sent rows); returns how many."""
+    ids = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(text(PARTIAL["outbox_sent"]), OutboxMessage.sent_at < now - timedelta(days))
+            .order_by(OutboxMessage.sent_at)
+            .limit(batch)
+        )
+    )
+    if not ids:
+        return 0
+    columns = [c.name for c in OutboxMessage.__table__.columns]
+    session.execute(
+        insert(OutboxArchive).from_select(
+            [*columns, "archived_at"],
+            select(*OutboxMessage.__table__.columns, literal(now, OutboxArchive.archived_at.type))
+            .where(OutboxMessage.id.in_(ids)),
+        )
+    )  # fmt: skip
+    session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)

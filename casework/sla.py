@@ -56,6 +56,8 @@ class SlaPolicy:
     recheck_after_days: float = 28
     recheck_expires_days: float = 7
     lookback_days: int = 60
+    # Sent outbox rows older than this leave the hot table for outbox_archive (daily job).
+    outbox_retention_days: int = 90
 
     @classmethod
     def from_overrides(cls, overrides: dict[str, Any] | None) -> SlaPolicy:

@@ -2,13 +2,18 @@
 
 Each sweep claims its rows with one conditional UPDATE, so two schedulers running by
 mistake never act on the same row twice.
+
+Their cost follows what is due, not the history: each looks for its rows through a partial
+index holding only what waits (``storage.models.PARTIAL``), repeating the index's predicate
+with literals so both SQLite and PostgreSQL can use it, and claims at most ``BATCH`` rows per
+call (the rest are due at the next sweep).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,9 +30,19 @@ from casework.events import (
 )
 from casework.feedback import close, reopen
 from casework.routing import OPEN_STATUSES
-from storage.models import Case, CaseAlarm, ChatIdentity, Deputy, DialogState, JobRun, Survey
+from storage.models import (
+    PARTIAL,
+    Case,
+    CaseAlarm,
+    ChatIdentity,
+    Deputy,
+    DialogState,
+    JobRun,
+    Survey,
+)
 
 __all__ = [
+    "BATCH",
     "claim_period",
     "duty_reminders",
     "expire_dialogs",
@@ -42,11 +57,20 @@ __all__ = [
 ]
 
 
+BATCH = 500  # rows a sweep claims per kind; what is left is due at the next sweep
+
+
+def _where(_table: str, key: str) -> ColumnElement[bool]:
+    """A partial index's predicate, word for word (``_table`` names where it applies)."""
+    return text(PARTIAL[key])
+
+
 def next_dialog_expiry(session: Session) -> datetime | None:
     return session.scalar(
-        select(func.min(DialogState.expires_at)).where(
-            DialogState.expires_at.is_not(None), DialogState.state != "expired"
-        )
+        select(DialogState.expires_at)
+        .where(_where("dialog_states", "dialog_expiring"))
+        .order_by(DialogState.expires_at)
+        .limit(1)
     )
 
 
@@ -54,13 +78,12 @@ def expire_dialogs(cw: Casework, session: Session, now: datetime) -> list[Event]
     """End dialogs idle past their timeout. An unsubmitted description is kept (state
     ``expired``) so the resident can resume it: a resident's message is never lost. A
     dissatisfied resident who never said why still gets the case reopened."""
+    due = _due_ids(session, DialogState, "dialog_states", "dialog_expiring", "expires_at", now)
+    if not due:
+        return []
     rows = session.execute(
         update(DialogState)
-        .where(
-            DialogState.expires_at.is_not(None),
-            DialogState.expires_at <= now,
-            DialogState.state != "expired",
-        )
+        .where(DialogState.id.in_(due), _where("dialog_states", "dialog_expiring"))
         .values(state="expired", expires_at=None, updated_at=now)
         .returning(DialogState.channel, DialogState.chat_id, DialogState.state, DialogState.data)
     ).all()
@@ -92,8 +115,29 @@ def _reopen_without_reason(
 # --- time limits ------------------------------------------------------------------------
 
 
+def _due_ids(
+    session: Session, model: type, table: str, key: str, column: str, now: datetime
+) -> list[int]:
+    """Ids of at most ``BATCH`` rows due by ``now``, earliest first, through the partial index."""
+    due_at = getattr(model, column)
+    return list(
+        session.scalars(
+            select(model.id)  # type: ignore[attr-defined]
+            .where(_where(table, key), due_at <= now)
+            .order_by(due_at)
+            .limit(BATCH)
+        )
+    )
+
+
 def next_alarm(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(CaseAlarm.due_at)).where(CaseAlarm.status == "pending"))
+    """The earliest pending alarm: one step into the partial index."""
+    return session.scalar(
+        select(CaseAlarm.due_at)
+        .where(_where("case_alarms", "alarm_pending"))
+        .order_by(CaseAlarm.due_at)
+        .limit(1)
+    )
 
 
 def next_alarm_firing(cw: Casework, session: Session, now: datetime) -> datetime | None:
@@ -120,9 +164,22 @@ def fire_alarms(cw: Casework, session: Session, now: datetime) -> list[Event]:
     ``casework.alarms``."""
     if not _is_reminder_time(cw, now):
         return []
+    pending = _where("case_alarms", "alarm_pending")
+    # The cases of the earliest due alarms (the index covers case_id), then every due alarm
+    # of those cases, so that one case's alarms are interpreted together.
+    cases = set(
+        session.scalars(
+            select(CaseAlarm.case_id)
+            .where(pending, CaseAlarm.due_at <= now)
+            .order_by(CaseAlarm.due_at)
+            .limit(BATCH)
+        )
+    )
+    if not cases:
+        return []
     claimed = session.execute(
         update(CaseAlarm)
-        .where(CaseAlarm.status == "pending", CaseAlarm.due_at <= now)
+        .where(CaseAlarm.case_id.in_(sorted(cases)), pending, CaseAlarm.due_at <= now)
         .values(status="fired", fired_at=now)
         .returning(CaseAlarm.id, CaseAlarm.case_id, CaseAlarm.round, CaseAlarm.kind)
     ).all()
@@ -141,10 +198,18 @@ def _mark_alarms(session: Session, ids: list[int], status: str) -> None:
 
 
 def next_survey_step(session: Session) -> datetime | None:
+    def first(key: str, column) -> datetime | None:
+        return session.scalar(
+            select(column)
+            .where(_where("surveys", key), column.is_not(None))
+            .order_by(column)
+            .limit(1)
+        )
+
     times = [
-        session.scalar(select(func.min(Survey.ask_at)).where(Survey.status == "scheduled")),
-        session.scalar(select(func.min(Survey.remind_at)).where(Survey.status == "open")),
-        session.scalar(select(func.min(Survey.expires_at)).where(Survey.status == "open")),
+        first("survey_scheduled", Survey.ask_at),
+        first("survey_open", Survey.remind_at),
+        first("survey_open", Survey.expires_at),
     ]
     return min((t for t in times if t is not None), default=None)
 
@@ -161,10 +226,12 @@ def run_surveys(cw: Casework, session: Session, now: datetime) -> list[Event]:
     if cw.sla.waking(cw.calendar, now) != now:
         return []
     events: list[Event] = []
+    scheduled, open_ = _where("surveys", "survey_scheduled"), _where("surveys", "survey_open")
+    due = _due_ids(session, Survey, "surveys", "survey_scheduled", "ask_at", now)
     asked = (
         session.execute(
             update(Survey)
-            .where(Survey.status == "scheduled", Survey.ask_at <= now)
+            .where(Survey.id.in_(due), scheduled, Survey.ask_at <= now)
             .values(status="open")
             .returning(Survey.id)
         )
@@ -178,10 +245,11 @@ def run_surveys(cw: Casework, session: Session, now: datetime) -> list[Event]:
         cw.record(survey.case, now, "recheck_asked", "system", "")
         events.append(SurveyAsked(survey.case, "recheck", False))
 
+    due = _due_ids(session, Survey, "surveys", "survey_open", "remind_at", now)
     reminded = (
         session.execute(
             update(Survey)
-            .where(Survey.status == "open", Survey.remind_at <= now, Survey.expires_at > now)
+            .where(Survey.id.in_(due), open_, Survey.remind_at <= now, Survey.expires_at > now)
             .values(remind_at=None)
             .returning(Survey.id)
         )
@@ -191,10 +259,11 @@ def run_surveys(cw: Casework, session: Session, now: datetime) -> list[Event]:
     for survey in _surveys(session, reminded):
         events.append(SurveyAsked(survey.case, survey.kind, True))
 
+    due = _due_ids(session, Survey, "surveys", "survey_open", "expires_at", now)
     expired = (
         session.execute(
             update(Survey)
-            .where(Survey.status == "open", Survey.expires_at <= now)
+            .where(Survey.id.in_(due), open_, Survey.expires_at <= now)
             .values(status="expired", remind_at=None)
             .returning(Survey.id)
         )

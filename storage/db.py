@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
@@ -30,6 +31,15 @@ __all__ = [
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 SessionFactory = sessionmaker[Session]
+
+
+def _sqlite_table_hint(_compiler: SQLiteCompiler, _table: Any, hint: str) -> str:
+    return hint
+
+
+# SQLite's ``INDEXED BY`` is a table hint: SQLAlchemy's SQLite compiler drops the texts of
+# ``select().with_hint(table, "INDEXED BY ix", "sqlite")``; render them after the table.
+SQLiteCompiler.get_from_hint_text = _sqlite_table_hint  # type: ignore[method-assign]
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -18,16 +18,19 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "PARTIAL",
     "Base",
     "Case",
     "CaseAlarm",
@@ -45,6 +48,7 @@ __all__ = [
     "InboundMessage",
     "JobRun",
     "Observation",
+    "OutboxArchive",
     "OutboxMessage",
     "PointsEntry",
     "QQActiveSends",
@@ -64,6 +68,27 @@ __all__ = [
     "UTCDateTime",
     "WeChatWindow",
 ]
+
+
+# The predicates of the partial indexes on what the sweeps and the outbox look for. A query
+# uses such an index only if its WHERE repeats the predicate with literals (a bound
+# parameter proves nothing to SQLite, nor to a generic PostgreSQL plan): see
+# ``casework.sweeps`` and ``casework.outbox``.
+PARTIAL = {
+    "alarm_pending": "status = 'pending'",
+    "dialog_expiring": "expires_at IS NOT NULL AND state <> 'expired'",
+    "survey_scheduled": "status = 'scheduled'",
+    "survey_open": "status = 'open'",
+    "outbox_pending": "status = 'pending'",
+    "outbox_unsent": "status IN ('pending', 'sending')",
+    "outbox_sending": "status = 'sending'",
+    "outbox_sent": "status = 'sent'",
+}
+
+
+def _partial(name: str, key: str, *columns: str) -> Index:
+    where = text(PARTIAL[key])
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -249,7 +274,10 @@ class DialogState(Base):
     """Where one user is in a conversation; also the choices last offered to that chat."""
 
     __tablename__ = "dialog_states"
-    __table_args__ = (UniqueConstraint("channel", "chat_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "chat_id", "user_id"),
+        _partial("ix_dialog_states_expiring", "dialog_expiring", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -259,7 +287,7 @@ class DialogState(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     choices: Mapped[list[Any]] = mapped_column(default=list)  # [[label, action], ...]
     updated_at: Mapped[datetime]
-    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None]
 
 
 class InboundMessage(Base):
@@ -382,13 +410,16 @@ class CaseAlarm(Base):
     """A reminder or escalation due at an instant (already moved into 08:00–21:00)."""
 
     __tablename__ = "case_alarms"
-    __table_args__ = (UniqueConstraint("case_id", "round", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "round", "kind"),
+        _partial("ix_case_alarms_pending_due", "alarm_pending", "due_at", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     round: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(32))  # e.g. accept_75, answer_head
-    due_at: Mapped[datetime] = mapped_column(index=True)
+    due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|fired|dropped
     fired_at: Mapped[datetime | None]
 
@@ -397,7 +428,12 @@ class Survey(Base):
     """A question to the resident about a resolved case: the rating, or the 4-week recheck."""
 
     __tablename__ = "surveys"
-    __table_args__ = (UniqueConstraint("case_id", "round", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "round", "kind"),
+        _partial("ix_surveys_scheduled_ask", "survey_scheduled", "ask_at"),
+        _partial("ix_surveys_open_remind", "survey_open", "remind_at"),
+        _partial("ix_surveys_open_expires", "survey_open", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -670,6 +706,12 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        _partial("ix_outbox_pending", "outbox_pending", "id"),
+        _partial("ix_outbox_unsent_chat", "outbox_unsent", "channel", "chat_id", "id"),
+        _partial("ix_outbox_sending", "outbox_sending", "claimed_at"),
+        _partial("ix_outbox_sent", "outbox_sent", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(String(64), index=True)  # "deputy:D001", "office", …
@@ -723,3 +765,27 @@ class StaffToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class OutboxArchive(Base):
+    """Sent outbox rows older than the county's retention (``outbox_retention_days``), moved
+    out of the hot table by the daily retention job; same columns, and when it moved them."""
+
+    __tablename__ = "outbox_archive"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    recipient: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    chat_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[Any]] = mapped_column(default=list)
+    kind: Mapped[str] = mapped_column(String(16), default="")
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime]

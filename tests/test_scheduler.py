@@ -18,18 +18,20 @@ from tests.conftest import make_app
 from tests.test_time_limits import SHANGHAI, at
 
 
-async def test_the_worker_schedules_a_minute_sweep_three_monthly_jobs_and_a_daily_one(app):
+async def test_the_worker_schedules_a_minute_sweep_three_monthly_jobs_and_two_daily_ones(app):
     scheduler = start_scheduler(app.jobs, "Asia/Shanghai")
     try:
         jobs = {job.id: job.trigger for job in scheduler.get_jobs()}
         assert set(jobs) == {
-            "sweep", "lookback", "duty", "digest", "calendar", "receptions", "stars"
+            "sweep", "lookback", "duty", "digest", "calendar", "receptions", "stars", "retention"
         }  # fmt: skip
         assert isinstance(jobs["sweep"], IntervalTrigger)
         assert jobs["sweep"].interval == timedelta(minutes=1)
         assert isinstance(jobs["lookback"], CronTrigger)
         fire = jobs["lookback"].get_next_fire_time(None, at("2026-11-23T09:00"))
         assert fire == at("2026-12-01T09:00")
+        retention = jobs["retention"].get_next_fire_time(None, at("2026-11-23T09:00"))
+        assert retention == at("2026-11-24T03:00")
     finally:
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)

@@ -76,6 +76,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     from bot.cli.bench_dashboard import register_bench
 
     register_bench(bench_sub, common)
+    bench_sw = bench_sub.add_parser("sweep", parents=[common], help="the sweep at scale")
+    bench_sw.add_argument("--open", type=int, default=100_000, help="open cases")
+    bench_sw.add_argument("--due", type=int, default=1_000, help="alarms due now")
+    bench_sw.set_defaults(run=_bench_sweep)
+    bench_ob = bench_sub.add_parser("outbox", parents=[common], help="the outbox claim")
+    bench_ob.add_argument("--history", type=int, default=100_000, help="sent rows kept")
+    bench_ob.add_argument("--analyze", action="store_true", help="run ANALYZE first")
+    bench_ob.set_defaults(run=_bench_outbox)
 
 
 def _office_nlp(call):
@@ -155,3 +163,15 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     for text in args.texts:
         print(json.dumps(classifier.classify(text).as_json(), ensure_ascii=False))
     return 0
+
+
+def _bench_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bench_scale import bench_sweep
+
+    return bench_sweep(getattr(args, "db", None), args.open, args.due)
+
+
+def _bench_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bench_scale import bench_outbox
+
+    return bench_outbox(getattr(args, "db", None), args.history, args.analyze)
