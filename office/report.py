@@ -35,6 +35,8 @@ __all__ = [
     "GROUPINGS",
     "LEDGER_COLUMNS",
     "month_tables",
+    "months_between",
+    "range_tables",
     "write_text",
     "write_xlsx",
 ]
@@ -92,6 +94,28 @@ def month_tables(
     (合计, 按代表, 按联络站, 按类别; rows of a name and the COLUMNS' values)."""
     now = _as_of(month, zone, now)
     cases = cases_of_month(session, month, zone)
+    return now, cases, _tables(cases, now)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """``YYYY-MM`` from ``first`` to ``last`` inclusive (empty when last is before first)."""
+    year, month = (int(part) for part in first.split("-"))
+    end = tuple(int(part) for part in last.split("-"))
+    out = []
+    while (year, month) <= end:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def range_tables(
+    session: Session, first: str, last: str, zone: ZoneInfo, *, now: datetime | None = None
+) -> tuple[datetime, list[Case], dict[str, list[list[Any]]]]:
+    """:func:`month_tables` over the cases received from ``first`` to ``last`` (months): the
+    rates are taken over all of them at once, as of ``now`` or the end of ``last``."""
+    now = _as_of(last, zone, now)
+    months = months_between(first, last)
+    cases = [c for month in months for c in cases_of_month(session, month, zone)]
     return now, cases, _tables(cases, now)
 
 

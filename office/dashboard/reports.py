@@ -10,12 +10,13 @@ from pathlib import Path
 
 from starlette.responses import Response
 
+from casework.errors import Refused
 from casework.figures import RATE_RULES, Rate
 from casework.suggestion_digest import station_digest, suggestion_figures
 from casework.suggestions import RESULTS, STATUS_LABELS
 from office.dashboard.charts import bars
 from office.dashboard.web import Ctx, page, render
-from office.report import COLUMNS, month_tables, write_xlsx
+from office.report import COLUMNS, month_tables, months_between, range_tables, write_xlsx
 from storage.models import Station
 
 __all__ = ["figures_page", "ledger_xlsx", "suggestions_page"]
@@ -37,11 +38,40 @@ def _as_of(ctx: Ctx, month: str) -> datetime | None:
     return now if now.astimezone(ctx.dashboard.zone).strftime("%Y-%m") == month else None
 
 
+# A range longer than this is refused (two years of a county's cases on one page).
+MAX_MONTHS = 24
+
+
+def _last_month(ctx: Ctx, month: str) -> str:
+    """The range's last month (``to``): the month itself when not given."""
+    last = ctx.request.query_params.get("to", "")
+    if not last:
+        return month
+    if not _MONTH.fullmatch(last):
+        raise Refused(f"结束月份“{last[:20]}”格式不对，请按 2026-11 的格式填写。")
+    span = len(months_between(month, last))
+    if span == 0:
+        raise Refused("结束月份不能早于开始月份。")
+    if span > MAX_MONTHS:
+        raise Refused(f"一次最多统计 {MAX_MONTHS} 个月，请缩小范围。")
+    return last
+
+
 @page
 def figures_page(ctx: Ctx) -> Response:
     ctx.office_only()
     month = _month(ctx)
-    now, cases, tables = month_tables(ctx.db, month, ctx.dashboard.zone, now=_as_of(ctx, month))
+    try:
+        last = _last_month(ctx, month)
+    except Refused as refusal:
+        last, error = month, str(refusal)
+    else:
+        error = ""
+    zone = ctx.dashboard.zone
+    if last == month:
+        now, cases, tables = month_tables(ctx.db, month, zone, now=_as_of(ctx, month))
+    else:
+        now, cases, tables = range_tables(ctx.db, month, last, zone, now=_as_of(ctx, last))
     charts = []
     for title in ("按联络站", "按代表"):
         for column in ("办结率", "满意率"):
@@ -52,7 +82,8 @@ def figures_page(ctx: Ctx) -> Response:
     shown = {t: [[c if not isinstance(c, Rate) else str(c) for c in row] for row in rows]
              for t, rows in tables.items()}  # fmt: skip
     return render(
-        ctx, "figures.html", month=month, tables=shown, columns=COLUMNS, charts=charts,
+        ctx, "figures.html", month=month, last=last, error=error, tables=shown,
+        columns=COLUMNS, charts=charts,
         rules=RATE_RULES, as_of=now.astimezone(ctx.dashboard.zone), count=len(cases),
     )  # fmt: skip
 

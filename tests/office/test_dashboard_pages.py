@@ -161,6 +161,27 @@ async def test_the_figures_are_the_reports_and_the_xlsx_downloads(sim):
     assert book["台账"]["A2"].value == TICKET
 
 
+async def test_figures_over_a_range_of_months_count_every_month_and_refuse_a_bad_range(
+    sqlite_sim,
+):
+    sim = sqlite_sim
+    await a_case(sim)  # November
+    await sim.advance("31d")
+    await a_case(sim, "东岭村的水渠堵了，农田灌溉不了")  # December
+    client = office_client(sim.app)
+    one = client.get("/office/figures?month=2026-12")
+    assert "受理 1 件" in one.text
+    both = client.get("/office/figures?month=2026-11&to=2026-12")
+    assert both.status_code == 200 and "统计 2026-11 至 2026-12" in both.text
+    assert "受理 2 件" in both.text and "合并计算" in both.text
+    backwards = client.get("/office/figures?month=2026-12&to=2026-11")
+    assert "结束月份不能早于开始月份" in backwards.text and "受理 1 件" in backwards.text
+    too_long = client.get("/office/figures?month=2024-01&to=2026-12")
+    assert "一次最多统计 24 个月" in too_long.text
+    typo = client.get("/office/figures?month=2026-11&to=2026-13")
+    assert typo.status_code == 200 and "格式不对" in typo.text
+
+
 async def test_the_suggestions_page_shows_supports_and_answer_codes(sqlite_sim):
     sim = sqlite_sim
     client = office_client(sim.app)
