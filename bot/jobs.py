@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from casework.calendar import WorkingCalendar
 from casework.calendar_notice import calendar_notice
 from casework.clock import Clock
 from casework.outbox import archive_sent, post
@@ -72,6 +73,25 @@ def next_month_start(after: datetime, zone, at: time = time(9, 0)) -> datetime:
     return candidate.astimezone(after.tzinfo)
 
 
+def next_first_working_day(
+    after: datetime, calendar: WorkingCalendar, at: time = time(9, 0)
+) -> datetime:
+    """The first working day of a month at ``at`` (local), strictly after ``after``: the
+    monthly jobs never speak on New Year's Day, Labour Day or National Day."""
+    zone = calendar.zone
+    start = next_month_start(after, zone, at).astimezone(zone)
+    local = after.astimezone(zone)
+    this_month = datetime.combine(local.date().replace(day=1), at, tzinfo=zone)
+    for first in (this_month, start):
+        day = first.date()
+        while not calendar.is_working_day(day):
+            day += timedelta(days=1)
+        candidate = datetime.combine(day, at, tzinfo=zone)
+        if candidate > local:
+            return candidate.astimezone(after.tzinfo)
+    raise AssertionError("unreachable: next month's first working day is after ``after``")
+
+
 def next_day_at(after: datetime, zone, at: time = time(9, 0)) -> datetime:
     """The first ``at`` (local) strictly after ``after``."""
     local = after.astimezone(zone)
@@ -112,18 +132,31 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
             ]
         return min((t for t in times if t is not None), default=None)
 
+    def on_working_day() -> bool:
+        # The monthly jobs run at 09:00 on the month's early working days; the period claim
+        # makes the first of them the one that speaks (or the next, after an outage). Past
+        # the 10th (National Day's week is the longest holiday) a new install stays quiet.
+        today = clock.now().astimezone(zone).date()
+        return today.day <= 10 and cw.calendar.is_working_day(today)
+
     def period() -> str:
         return clock.now().astimezone(zone).strftime("%Y-%m")
 
     def monthly_lookback() -> int:
+        if not on_working_day():
+            return 0
         with transaction(sessions) as session:
             return deliver(session, lookback(cw, session, clock.now(), period()))
 
     def monthly_duty() -> int:
+        if not on_working_day():
+            return 0
         with transaction(sessions) as session:
             return deliver(session, duty_reminders(session, clock.now(), period(), zone))
 
     def monthly_digest() -> int:
+        if not on_working_day():
+            return 0
         with transaction(sessions) as session:
             now = clock.now()
             events = monthly_digests(session, now, zone)
@@ -133,7 +166,7 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
             return len(events)
 
     def first_of_month(after: datetime) -> datetime:
-        return next_month_start(after, zone)
+        return next_first_working_day(after, cw.calendar)
 
     def yearly_calendar() -> int:
         with transaction(sessions) as session:
@@ -179,7 +212,7 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
     def night(after: datetime) -> datetime:
         return next_day_at(after, zone, time(3, 0))
 
-    monthly = {"day": 1, "hour": 9, "minute": 0}
+    monthly = {"hour": 9, "minute": 0}  # every day; on_working_day and the claim pick one
     daily = {"hour": 9, "minute": 0}
     year_end = {"month": 12, "day": 31, "hour": 10, "minute": 0}
     return [

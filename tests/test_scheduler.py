@@ -28,8 +28,10 @@ async def test_the_worker_schedules_a_minute_sweep_three_monthly_jobs_and_two_da
         assert isinstance(jobs["sweep"], IntervalTrigger)
         assert jobs["sweep"].interval == timedelta(minutes=1)
         assert isinstance(jobs["lookback"], CronTrigger)
-        fire = jobs["lookback"].get_next_fire_time(None, at("2026-11-23T09:00"))
-        assert fire == at("2026-12-01T09:00")
+        # Monthly jobs wake at 09:00 every day and speak on the month's first working day
+        # (the period claim keeps it once): see the simulation below.
+        fire = jobs["lookback"].get_next_fire_time(None, at("2026-11-23T10:00"))
+        assert fire == at("2026-11-24T09:00")
         retention = jobs["retention"].get_next_fire_time(None, at("2026-11-23T09:00"))
         assert retention == at("2026-11-24T03:00")
     finally:
@@ -43,7 +45,7 @@ def test_next_month_start_matches_the_cron_rule():
     assert next_month_start(at("2026-12-01T08:59"), SHANGHAI) == at("2026-12-01T09:00")
 
 
-async def test_a_month_of_simulation_sends_lookback_and_duty_on_the_first(
+async def test_a_month_of_simulation_sends_lookback_and_duty_on_the_first_working_day(
     sqlite_url: str, tmp_path: Path
 ):
     clock = ManualClock(at("2026-09-14T10:00"))
@@ -54,10 +56,11 @@ async def test_a_month_of_simulation_sends_lookback_and_duty_on_the_first(
     await sim.say("deputy:D001", "受理 YS-2026-000001")  # accepted, never resolved
     sent = await sim.advance("50d")  # to 3 November
     office = [s for s in sent if s.chat_id == "office" and s.text.startswith("【回头看】")]
-    # 1 October: the case is 17 days old; 1 November: 48 days. Neither is over 60 days.
+    # Not on National Day (1–7 October) nor on Sunday 1 November: on the first working day.
+    # 8 October: the case is 24 days old; 2 November: 49 days. Neither is over 60 days.
     assert [(s.at.astimezone(SHANGHAI).strftime("%m-%d %H:%M"), s.text) for s in office] == [
-        ("10-01 09:00", "【回头看】本月没有超过60天仍未办结的工单。"),
-        ("11-01 09:00", "【回头看】本月没有超过60天仍未办结的工单。"),
+        ("10-08 09:00", "【回头看】本月没有超过60天仍未办结的工单。"),
+        ("11-02 09:00", "【回头看】本月没有超过60天仍未办结的工单。"),
     ]
     duty = [s for s in sent if s.text.startswith("【履职提醒】")]
     assert len(duty) == 2 * 31  # every bound deputy, each month
@@ -79,3 +82,18 @@ async def test_a_second_scheduler_does_not_repeat_a_monthly_job(sqlite_url, tmp_
     assert runs == [32, 0]  # 31 deputies and the office list
     first.engine.dispose()
     second.engine.dispose()
+
+
+def test_the_monthly_jobs_wait_for_the_first_working_day_of_the_month():
+    """1 January, 1 May and 1 October are holidays: the digest, the duty reminder and the
+    look-back speak on the first working day after them, never on the holiday."""
+    from bot.jobs import next_first_working_day
+    from casework.calendar import WorkingCalendar
+
+    calendar = WorkingCalendar.from_county(SHANGHAI, None)
+    assert next_first_working_day(at("2026-11-23T09:00"), calendar) == at("2026-12-01T09:00")
+    # 2026: 1–3 May and 1–7 October are the holidays (chinese-calendar's schedule).
+    assert next_first_working_day(at("2026-04-20T09:00"), calendar) == at("2026-05-06T09:00")
+    assert next_first_working_day(at("2026-09-30T09:00"), calendar) == at("2026-10-08T09:00")
+    # Still ahead in this month: this month's.
+    assert next_first_working_day(at("2026-10-02T12:00"), calendar) == at("2026-10-08T09:00")
