@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -33,7 +35,11 @@ def make_web_app(
     telegram_secret: str | None = None,
     wechat: WeChatCallback | None = None,
     qq: QQWebhook | None = None,
+    telegram_store: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Starlette:
+    """``telegram_store``: the webhook commits the update with it and answers; a worker
+    handles it (bot/channels/telegram/stored.py). Without it the update is handled inline."""
+
     async def healthz(_request: Request) -> JSONResponse:
         ok = await asyncio.to_thread(database_answers, engine)
         body = {"status": "ok" if ok else "error", "database": ok, "channels": channels}
@@ -49,7 +55,11 @@ def make_web_app(
         if len(body) > MAX_UPDATE_BYTES:
             return Response(status_code=413)
         try:
-            await telegram.handle(parse_update_body(body))
+            update = parse_update_body(body)
+            if telegram_store is not None:
+                await asyncio.to_thread(telegram_store, update)
+            else:
+                await telegram.handle(update)
         except MalformedUpdate as error:
             log.info("refused a Telegram update: %s", error)
             return Response(status_code=400)
