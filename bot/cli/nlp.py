@@ -73,6 +73,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     bench_tg.add_argument("--chats", type=int, default=2_000)
     bench_tg.add_argument("--random-429", type=float, default=0.02, help="share of sends refused")
     bench_tg.set_defaults(run=_bench_telegram)
+    bench_wh = bench_sub.add_parser(
+        "webhook", parents=[common], help="webhook p50/p99 under load, /healthz as the floor"
+    )
+    bench_wh.add_argument("--clients", type=int, default=16, help="concurrent residents")
+    bench_wh.add_argument("--requests", type=int, default=50, help="updates per resident")
+    bench_wh.add_argument("--processes", type=int, default=3, help="web processes")
+    bench_wh.set_defaults(run=_bench_webhook)
 
 
 def _office_nlp(call):
@@ -152,3 +159,10 @@ def _classify(settings: Settings, args: argparse.Namespace) -> int:
     for text in args.texts:
         print(json.dumps(classifier.classify(text).as_json(), ensure_ascii=False))
     return 0
+
+
+def _bench_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram.webhook_bench import bench_webhook
+
+    # --db (the common option) names the database; without it a temporary SQLite file.
+    return bench_webhook(getattr(args, "db", None), args.clients, args.requests, args.processes)
