@@ -168,7 +168,7 @@ async def _serve(
                 wechat=wechat_callback,
                 qq=qq.webhook if qq is not None else None,
                 telegram_store=(
-                    functools.partial(store_update, app.sessions, app.clock) if webhook else None
+                    functools.partial(store_update, app.engine, app.clock) if webhook else None
                 ),
             ),
             host=host,

@@ -60,7 +60,7 @@ async def stored(db_url: str, tmp_path: Path) -> AsyncIterator[Stored]:
             channels=["telegram"],
             telegram=receiver,
             telegram_secret=SECRET,
-            telegram_store=partial(store_update, app.sessions, SystemClock()),
+            telegram_store=partial(store_update, app.engine, SystemClock()),
         )
         transport = httpx.ASGITransport(app=web)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:

@@ -16,8 +16,9 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, read_update
@@ -30,23 +31,43 @@ __all__ = ["UpdateWorker", "store_update"]
 log = logging.getLogger(__name__)
 
 
-def store_update(sessions: SessionFactory, clock: Clock, update: dict[str, Any]) -> bool:
+def store_update(engine: Engine, clock: Clock, update: dict[str, Any]) -> bool:
     """Commit one update; False when its update_id is already stored. Raises
-    MalformedUpdate (nothing stored) when it is not a Bot API update."""
+    MalformedUpdate (nothing stored) when it is not a Bot API update.
+
+    One statement in autocommit (``INSERT … ON CONFLICT DO NOTHING``): on PostgreSQL one
+    round trip that commits durably, instead of BEGIN, INSERT and COMMIT (issue 15)."""
     read_update(update)  # the shape check; the reading itself is the worker's
     update_id = update.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise MalformedUpdate("update_id is not an integer")
-    try:
-        with transaction(sessions) as session:
-            session.execute(
-                insert(TelegramUpdate).values(
-                    update_id=update_id, body=update, received_at=clock.now()
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert(TelegramUpdate)
+        .values(update_id=update_id, body=update, received_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            return bool(connection.execute(statement).rowcount)
+    with _autocommit(engine).connect() as connection:
+        return bool(connection.execute(statement).rowcount)
+
+
+_AUTOCOMMIT: dict[str, Engine] = {}
+
+
+def _autocommit(engine: Engine) -> Engine:
+    """A second pool on the same PostgreSQL database for the webhook's one statement: in
+    autocommit from the start (no SET per checkout) and without the pre-ping round trip; a
+    connection found dead fails that one request (Telegram re-sends it) and the pool drops
+    it."""
+    url = engine.url.render_as_string(hide_password=False)
+    autocommit = _AUTOCOMMIT.get(url)
+    if autocommit is None:
+        autocommit = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10)
+        _AUTOCOMMIT[url] = autocommit
+    return autocommit
 
 
 class UpdateWorker:

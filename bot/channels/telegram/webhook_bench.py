@@ -36,7 +36,6 @@ def _free_port() -> int:
 def serve_one(url: str, port: int) -> None:
     """One web process (run in a subprocess)."""
     import uvicorn
-    from sqlalchemy.orm import sessionmaker
 
     from bot.channels.telegram.runner import TelegramReceiver
     from bot.channels.telegram.stored import store_update
@@ -45,13 +44,12 @@ def serve_one(url: str, port: int) -> None:
     from storage.db import make_engine
 
     engine = make_engine(url)
-    sessions = sessionmaker(engine, expire_on_commit=False)
     app = make_web_app(
         engine,
         channels=["telegram"],
         telegram=cast(TelegramReceiver, object()),  # store mode: the worker handles
         telegram_secret=SECRET,
-        telegram_store=partial(store_update, sessions, SystemClock()),
+        telegram_store=partial(store_update, engine, SystemClock()),
     )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
