@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -19,6 +20,7 @@ from bot.channels.base import Channel
 from bot.channels.qq.setup import build_qq
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.startup import bring_up, settings_problem
+from bot.channels.telegram.stored import UpdateWorker, store_update
 from bot.cli.common import UserError
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
@@ -160,8 +162,12 @@ async def _serve(
         tasks.append(asyncio.create_task(up))
     if qq is not None and qq.gateway is not None and part in ("all", "worker"):
         tasks.append(asyncio.create_task(qq.gateway.run(stop)))  # one gateway connection
+    webhook = receiver is not None and bool(settings.telegram_webhook_url)
     if part in ("all", "worker"):
         tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
+        if webhook and receiver is not None:
+            worker = UpdateWorker(app.sessions, receiver, app.clock)
+            tasks.append(asyncio.create_task(worker.run(stop)))
         if scheduler:
             running_scheduler = start_scheduler(app.jobs, settings.tz)
     if part in ("all", "web"):
@@ -175,6 +181,9 @@ async def _serve(
                 wechat=wechat_callback,
                 qq=qq.webhook if qq is not None else None,
                 office=office_dashboard(app),
+                telegram_store=(
+                    functools.partial(store_update, app.engine, app.clock) if webhook else None
+                ),
             ),
             host=host,
             port=port,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -36,8 +38,11 @@ def make_web_app(
     wechat: WeChatCallback | None = None,
     qq: QQWebhook | None = None,
     office: ASGIApp | None = None,
+    telegram_store: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Starlette:
-    """``office``: the office's dashboard (``office.dashboard``), mounted at ``/office``."""
+    """``office``: the office's dashboard (``office.dashboard``), mounted at ``/office``.
+    ``telegram_store``: the webhook commits the update with it and answers; a worker
+    handles it (bot/channels/telegram/stored.py). Without it the update is handled inline."""
 
     async def healthz(_request: Request) -> JSONResponse:
         ok = await asyncio.to_thread(database_answers, engine)
@@ -54,7 +59,11 @@ def make_web_app(
         if len(body) > MAX_UPDATE_BYTES:
             return Response(status_code=413)
         try:
-            await telegram.handle(parse_update_body(body))
+            update = parse_update_body(body)
+            if telegram_store is not None:
+                await asyncio.to_thread(telegram_store, update)
+            else:
+                await telegram.handle(update)
         except MalformedUpdate as error:
             log.info("refused a Telegram update: %s", error)
             return Response(status_code=400)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -63,6 +64,7 @@ __all__ = [
     "SuggestionEvent",
     "Support",
     "Survey",
+    "TelegramUpdate",
     "TicketCounter",
     "Township",
     "UTCDateTime",
@@ -303,6 +305,19 @@ class InboundMessage(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime]
+
+
+class TelegramUpdate(Base):
+    """A Telegram update as the webhook received it, committed before the webhook answers;
+    the worker handles it and sets ``handled_at`` (issue 15, item 3). The update_id key
+    stores a re-delivery once."""
+
+    __tablename__ = "telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 # --- cases ------------------------------------------------------------------------------

@@ -19,14 +19,14 @@ from sqlalchemy import create_engine, func, select
 
 from bot.bootstrap import SAMPLE_COUNTY
 from bot.channels.telegram.fake_api import FakeBotApi
-from storage.models import InboundMessage
+from storage.models import InboundMessage, OutboxMessage, TelegramUpdate
 from tests.test_serve import free_port
 
 SECRET = "hook-Secret_42"
 WECHAT = {"WECHAT_APP_ID": "wx0123", "WECHAT_APP_SECRET": "s", "WECHAT_TOKEN": "gridintake"}
 
 
-def start(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[str]:
+def start(tmp_path: Path, port: int, part: str = "web", **env: str) -> subprocess.Popen[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHAT_"))}
     clean.update(
         GRID_INTAKE_DB=f"sqlite:///{tmp_path / 'serve.sqlite3'}",
@@ -39,7 +39,7 @@ def start(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[str]:
             env=clean, cwd=tmp_path, check=True, capture_output=True,
         )  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "web"],
+        [sys.executable, "-m", "bot.cli", "run", part],
         env=clean,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -129,7 +129,8 @@ async def test_web_serves_while_the_bot_api_is_unreachable_and_sets_the_webhook_
         assert hook.status_code == 200
         engine = create_engine(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
         with engine.connect() as connection:
-            assert connection.scalar(select(func.count()).select_from(InboundMessage)) == 1
+            # ``run web`` commits the update and answers; ``run worker`` handles it (issue 15).
+            assert connection.scalar(select(func.count()).select_from(TelegramUpdate)) == 1
         engine.dispose()
 
         async with FakeBotApi(port=api_port) as fake:  # the Bot API comes back
@@ -166,3 +167,73 @@ async def test_plain_mode_warns_and_keeps_signatures_out_of_the_access_log(tmp_p
     assert "/healthz?probe=lb" in output  # other paths keep their query strings
     for secret in (signature.hexdigest(), nonce, f"timestamp={stamp}"):
         assert secret not in output
+
+
+async def test_a_worker_started_after_the_web_stopped_handles_the_stored_update_once(
+    tmp_path: Path,
+):
+    """Stored by ``run web``, which then stops before any worker ran; ``run worker`` started
+    afterwards handles it: one inbound message, replies once; a second worker adds nothing."""
+    api_port, port = free_port(), free_port()
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123:ABC",
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api_port}",  # unreachable: no sends
+        "TELEGRAM_WEBHOOK_URL": "https://example.org/telegram/webhook",
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    web = start(tmp_path, port, **env)
+    update = {
+        "update_id": 31,
+        "message": {
+            "message_id": 5,
+            "date": int(time.time()),
+            "chat": {"id": 78, "type": "private"},
+            "from": {"id": 78, "is_bot": False, "first_name": "小李"},
+            "text": "东岭村的路灯坏了",
+        },
+    }
+    try:
+        await wait_for_health(web, port)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            hook = await http.post(
+                "/telegram/webhook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            )
+        assert hook.status_code == 200
+    finally:
+        stop(web)
+    engine = create_engine(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+
+    def counts() -> tuple[int, int, int]:
+        with engine.connect() as connection:
+            handled = connection.scalar(
+                select(func.count())
+                .select_from(TelegramUpdate)
+                .where(TelegramUpdate.handled_at.is_not(None))
+            )
+            inbound = connection.scalar(select(func.count()).select_from(InboundMessage))
+            out = connection.scalar(select(func.count()).select_from(OutboxMessage))
+            return handled or 0, inbound or 0, out or 0
+
+    assert counts() == (0, 0, 0)
+    replies = 0
+    for _ in range(2):  # the restarted worker, then one more restart
+        worker = start(tmp_path, free_port(), "worker", **env)
+        try:
+            assert worker.stdout is not None
+            first = await asyncio.wait_for(asyncio.to_thread(worker.stdout.readline), 60)
+            assert "running" in first, first
+            deadline = time.monotonic() + 60
+            while counts()[0] < 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1)
+        finally:
+            code, output = stop(worker)
+        assert code == 0, first + output
+        handled, inbound, out = counts()
+        assert (handled, inbound) == (1, 1), output
+        assert out >= 1
+        replies = replies or out
+        assert out == replies  # the second worker replied nothing more
+    engine.dispose()

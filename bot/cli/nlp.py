@@ -84,6 +84,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     bench_ob.add_argument("--history", type=int, default=100_000, help="sent rows kept")
     bench_ob.add_argument("--analyze", action="store_true", help="run ANALYZE first")
     bench_ob.set_defaults(run=_bench_outbox)
+    bench_wh = bench_sub.add_parser(
+        "webhook", parents=[common], help="webhook p50/p99 under load, /healthz as the floor"
+    )
+    bench_wh.add_argument("--clients", type=int, default=16, help="concurrent residents")
+    bench_wh.add_argument("--requests", type=int, default=50, help="updates per resident")
+    bench_wh.add_argument("--processes", type=int, default=3, help="web processes")
+    bench_wh.set_defaults(run=_bench_webhook)
 
 
 def _office_nlp(call):
@@ -175,3 +182,10 @@ def _bench_outbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.bench_scale import bench_outbox
 
     return bench_outbox(getattr(args, "db", None), args.history, args.analyze)
+
+
+def _bench_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram.webhook_bench import bench_webhook
+
+    # --db (the common option) names the database; without it a temporary SQLite file.
+    return bench_webhook(getattr(args, "db", None), args.clients, args.requests, args.processes)

@@ -1,0 +1,128 @@
+"""Store-then-handle for the Telegram webhook (issue 15, item 3).
+
+The webhook checks the update's shape, commits it to ``telegram_updates`` (one row per
+update_id, so Telegram's re-delivery is stored once) and answers 200; nothing else runs
+while Telegram waits. A worker (``run worker`` or ``run all``) handles the stored updates in
+update_id order and marks each handled. A crash between handling and marking re-handles the
+update after restart, and the dispatcher's own inbound de-duplication (channel, message_id)
+drops it there: one case, one reply. Web processes share nothing but the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.channels.telegram.runner import TelegramReceiver
+from bot.channels.telegram.updates import MalformedUpdate, read_update
+from casework.clock import Clock
+from storage.db import SessionFactory, transaction
+from storage.models import TelegramUpdate
+
+__all__ = ["UpdateWorker", "store_update"]
+
+log = logging.getLogger(__name__)
+
+
+def store_update(engine: Engine, clock: Clock, update: dict[str, Any]) -> bool:
+    """Commit one update; False when its update_id is already stored. Raises
+    MalformedUpdate (nothing stored) when it is not a Bot API update.
+
+    One statement in autocommit (``INSERT … ON CONFLICT DO NOTHING``): on PostgreSQL one
+    round trip that commits durably, instead of BEGIN, INSERT and COMMIT (issue 15)."""
+    read_update(update)  # the shape check; the reading itself is the worker's
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise MalformedUpdate("update_id is not an integer")
+    insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert(TelegramUpdate)
+        .values(update_id=update_id, body=update, received_at=clock.now())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            return bool(connection.execute(statement).rowcount)
+    with _autocommit(engine).connect() as connection:
+        return bool(connection.execute(statement).rowcount)
+
+
+_AUTOCOMMIT: dict[str, Engine] = {}
+
+
+def _autocommit(engine: Engine) -> Engine:
+    """A second pool on the same PostgreSQL database for the webhook's one statement: in
+    autocommit from the start (no SET per checkout) and without the pre-ping round trip; a
+    connection found dead fails that one request (Telegram re-sends it) and the pool drops
+    it."""
+    url = engine.url.render_as_string(hide_password=False)
+    autocommit = _AUTOCOMMIT.get(url)
+    if autocommit is None:
+        autocommit = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10)
+        _AUTOCOMMIT[url] = autocommit
+    return autocommit
+
+
+class UpdateWorker:
+    """Handles stored, unhandled updates oldest first; safe to restart at any point."""
+
+    def __init__(
+        self, sessions: SessionFactory, receiver: TelegramReceiver, clock: Clock, batch: int = 50
+    ) -> None:
+        self.sessions = sessions
+        self.receiver = receiver
+        self.clock = clock
+        self.batch = batch
+
+    def _pending(self) -> list[tuple[int, dict[str, Any]]]:
+        with transaction(self.sessions) as session:
+            rows = session.execute(
+                select(TelegramUpdate.update_id, TelegramUpdate.body)
+                .where(TelegramUpdate.handled_at.is_(None))
+                .order_by(TelegramUpdate.update_id)
+                .limit(self.batch)
+            ).all()
+        return [(int(row[0]), dict(row[1])) for row in rows]
+
+    def _mark(self, update_id: int) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(TelegramUpdate)
+                .where(TelegramUpdate.update_id == update_id)
+                .values(handled_at=self.clock.now())
+            )
+
+    async def drain(self) -> int:
+        """Handle everything stored so far; the number of updates handled."""
+        done = 0
+        while rows := await asyncio.to_thread(self._pending):
+            for update_id, body in rows:
+                try:
+                    await self.receiver.handle(body)
+                except MalformedUpdate as error:
+                    log.warning("stored update %s is malformed (%s)", update_id, error)
+                except Exception:
+                    # Kept in full in the log, and marked: one bad update must not block
+                    # every resident after it.
+                    log.exception(
+                        "stored update failed, kept here: %s", json.dumps(body, ensure_ascii=False)
+                    )
+                await asyncio.to_thread(self._mark, update_id)
+                done += 1
+        return done
+
+    async def run(self, stop: asyncio.Event, *, interval: float = 0.05) -> None:
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("telegram update worker failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
