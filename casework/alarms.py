@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from casework.events import CaseEscalated, Event, ReminderDue
 from casework.feedback import station_heads
-from casework.limits import relevant
+from casework.limits import happened_this_round, relevant
+from casework.overdue import deadline
 from storage.models import Case
 
 if TYPE_CHECKING:
@@ -110,16 +111,12 @@ def _resident_told_once(events: list[Event]) -> list[Event]:
     ]
 
 
-def _deadline(case: Case, limit: str) -> datetime | None:
-    return case.accept_due_at if limit == "accept" else case.answer_due_at
-
-
 def _remind(cw: Casework, case: Case, limit: str, step: str, now: datetime) -> ReminderDue:
     label = _LABELS[limit]
-    deadline = _deadline(case, limit)
-    if step == "75" and deadline is not None and deadline <= now:
+    due_at = deadline(case, limit)
+    if step == "75" and due_at is not None and due_at <= now:
         step = "due"  # the limit passed while the reminder waited: say where things stand
-    overdue = step == "due" and deadline is not None and now - deadline > AT_THE_LIMIT
+    overdue = step == "due" and due_at is not None and now - due_at > AT_THE_LIMIT
     note = {"75": f"{label}时限将到", "due": f"{label}时限已{'过' if overdue else '到'}"}[step]
     cw.record(case, now, "reminded", "system", note + "，提醒代表")
     return ReminderDue(case, limit, step, overdue=overdue)
@@ -139,18 +136,8 @@ def _escalate(
         days = cw.sla.office_after_working_days
         heads, kind = (), "escalated_office"
         note = f"超过{label}时限{days}个工作日，通报"
-    first_time = not _escalated_this_round(case, kind)
+    first_time = not happened_this_round(case, (kind,))
     cw.record(case, now, kind, "system", note)
     return CaseEscalated(
         case, limit, step, heads, days=days, tell_deputy=last, tell_resident=first_time
     )
-
-
-def _escalated_this_round(case: Case, kind: str) -> bool:
-    """Whether this supervisor was already brought in since the case was (re)opened."""
-    for event in reversed(case.events):
-        if event.kind == kind:
-            return True
-        if event.kind == "reopened":
-            return False
-    return False

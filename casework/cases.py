@@ -25,7 +25,7 @@ from casework.clock import Clock
 from casework.directory import EntryPoint
 from casework.errors import NotPermitted, Refused, UnknownCase
 from casework.lifecycle import STATUS_LABELS, Action, Status, next_status
-from casework.limits import rearm_after_transfer
+from casework.limits import happened_this_round, rearm_after_transfer
 from casework.routing import OPEN_STATUSES, choose_deputy
 from casework.sla import DueTimes, SlaPolicy
 from casework.tickets import next_ticket, normalise_ticket
@@ -339,7 +339,7 @@ class Casework:
             raise Refused(
                 f"工单 {case.ticket} 尚未交办代表，请先交办：交办 {case.ticket} 代表编号。"
             )
-        first = not _office_pushed_this_round(case)
+        first = not happened_this_round(case, ("supervised", "escalated_office"))
         self.record(case, self.clock.now(), "supervised", actor, note.strip() or f"{by}督办")
         return [ev.CaseSupervised(case, by, note.strip(), tell_resident=first)]
 
@@ -382,14 +382,3 @@ class Casework:
         case.events.append(
             CaseEvent(at=at, kind=kind, actor=actor, status_after=case.status, note=note)
         )
-
-
-def _office_pushed_this_round(case: Case) -> bool:
-    """Whether the office already pushed this case (by hand or by the time limits) since it
-    was (re)opened: the resident is told of the office's 督办 once a round."""
-    for event in reversed(case.events):
-        if event.kind in ("supervised", "escalated_office"):
-            return True
-        if event.kind == "reopened":
-            return False
-    return False

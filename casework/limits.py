@@ -13,10 +13,21 @@ from sqlalchemy.orm import Session
 
 from storage.models import Case, CaseAlarm, Department
 
-__all__ = ["department_contact", "rearm_after_transfer", "relevant"]
+__all__ = ["department_contact", "happened_this_round", "rearm_after_transfer", "relevant"]
 
 _NOT_ACCEPTED = ("assigned", "reopened", "submitted")
 _NOT_ANSWERED = ("submitted", "assigned", "accepted", "transferred", "reopened")
+
+
+def happened_this_round(case: Case, kinds: tuple[str, ...]) -> bool:
+    """Whether the ledger has one of ``kinds`` since the case was (re)opened: a supervisor
+    already brought in, so the resident is not told of it again this round."""
+    for event in reversed(case.events):
+        if event.kind in kinds:
+            return True
+        if event.kind == "reopened":
+            return False
+    return False
 
 
 def relevant(case: Case, alarm_round: int, kind: str) -> bool:

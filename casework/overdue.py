@@ -13,6 +13,7 @@ from casework.routing import OPEN_STATUSES
 from storage.models import Case
 
 __all__ = [
+    "deadline",
     "is_overdue",
     "late_limit",
     "overdue_cases",
@@ -22,6 +23,11 @@ __all__ = [
 ]
 
 _NOT_ACCEPTED = ("assigned", "reopened", "submitted")
+
+
+def deadline(case: Case, limit: str) -> datetime | None:
+    """When ``limit`` (``accept``: 签收, ``answer``: 答复) of the case falls due."""
+    return case.accept_due_at if limit == "accept" else case.answer_due_at
 
 
 def past_answer_limit(case: Case, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from casework.errors import Refused
 from casework.figures import cases_of_month, figures
-from casework.overdue import late_limit, overdue_cases
+from casework.overdue import deadline, late_limit, overdue_cases
 from handlers.commands import Command
 from handlers.duty import handle_duty, wants_duty
 from handlers.format import case_card, case_line, local_time
@@ -90,7 +90,7 @@ def _overdue(turn: Turn) -> str:
     lines = []
     for case in cases[:OVERDUE_SHOWN]:
         limit = late_limit(case, turn.now) or "answer"
-        due = case.accept_due_at if limit == "accept" else case.answer_due_at
+        due = deadline(case, limit)
         deputy = case.deputy.name if case.deputy else "未交办"
         lines.append(f"{case_line(case)}｜{_LATE[limit]}（{local_time(due, zone)}到期）｜{deputy}")
     more = len(cases) - OVERDUE_SHOWN

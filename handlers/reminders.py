@@ -17,6 +17,7 @@ from casework import events as ev
 from casework.feedback import REOPEN_WHY
 from casework.limits import department_contact
 from casework.outbox import Message
+from casework.overdue import deadline
 from handlers.format import case_card, deputy_choices, local_time, resident_of, short
 from storage.models import Case
 
@@ -42,13 +43,9 @@ def limits_messages(
     raise TypeError(f"no rendering for {event!r}")
 
 
-def _deadline(case: Case, limit: str) -> datetime | None:
-    return case.accept_due_at if limit == "accept" else case.answer_due_at
-
-
 def _where_it_stands(event: ev.ReminderDue, zone: ZoneInfo) -> str:
     label = _LABELS[event.limit]
-    due = local_time(_deadline(event.case, event.limit), zone)
+    due = local_time(deadline(event.case, event.limit), zone)
     if event.step == "75":
         return f"{label}时限为{due}，即将到期"
     if event.overdue:
@@ -170,12 +167,12 @@ def _supervised(
         limit, todo = "answer", f"请督促{department}尽快答复"
     else:
         limit, todo = "answer", "请尽快办理并答复群众"
-    deadline = _deadline(case, limit)
+    due_at = deadline(case, limit)
     when, label = "", _LABELS[limit]
-    if deadline is not None and now is not None and deadline < now:
-        when = f"，已超过{label}时限（{local_time(deadline, zone)}到期）"
-    elif deadline is not None:
-        when = f"，{label}时限为{local_time(deadline, zone)}"
+    if due_at is not None and now is not None and due_at < now:
+        when = f"，已超过{label}时限（{local_time(due_at, zone)}到期）"
+    elif due_at is not None:
+        when = f"，{label}时限为{local_time(due_at, zone)}"
     note = f"\n督办意见：{event.note}" if event.note else ""
     out = []
     if case.deputy_code:
