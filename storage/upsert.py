@@ -14,13 +14,24 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_or_ignore", "insert_or_update"]
+__all__ = ["insert_or_ignore", "insert_or_ignore_statement", "insert_or_update"]
 
 _DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _insert(session: Session, model: type, values: Mapping[str, Any]) -> Any:
-    name = session.get_bind().dialect.name
+    return _dialect_insert(session.get_bind().dialect.name, model, values)
+
+
+def insert_or_ignore_statement(
+    dialect: str, model: type, values: Mapping[str, Any], key: Sequence[str]
+) -> Any:
+    """:func:`insert_or_ignore` as a statement, for a caller that runs it on a connection of
+    its own (the webhook's one autocommit statement)."""
+    return _dialect_insert(dialect, model, values).on_conflict_do_nothing(index_elements=key)
+
+
+def _dialect_insert(name: str, model: type, values: Mapping[str, Any]) -> Any:
     try:
         return _DIALECTS[name](model).values(**values)
     except KeyError:

@@ -17,14 +17,13 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, read_update
 from casework.clock import Clock
 from storage.db import SessionFactory, transaction
 from storage.models import TelegramUpdate
+from storage.upsert import insert_or_ignore_statement
 
 __all__ = ["UpdateWorker", "store_update"]
 
@@ -41,11 +40,9 @@ def store_update(engine: Engine, clock: Clock, update: dict[str, Any]) -> bool:
     update_id = update.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise MalformedUpdate("update_id is not an integer")
-    insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
-    statement = (
-        insert(TelegramUpdate)
-        .values(update_id=update_id, body=update, received_at=clock.now())
-        .on_conflict_do_nothing(index_elements=["update_id"])
+    values = {"update_id": update_id, "body": update, "received_at": clock.now()}
+    statement = insert_or_ignore_statement(
+        engine.dialect.name, TelegramUpdate, values, ["update_id"]
     )
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
