@@ -134,3 +134,28 @@ async def test_a_deputy_with_no_chat_yet_gets_held_messages_on_binding(sqlite_si
     late = sqlite_sim.recorder.take()
     assert [s.chat_id for s in late] == ["deputy:D001-phone"]
     assert "【新交办工单】" in late[0].text
+
+
+async def test_the_claim_takes_only_each_chats_first_unsent_message(app, clock):
+    """A message waits while an earlier one to its chat is deferred or being sent; other
+    chats go on."""
+    from casework.outbox import claim
+
+    sim = Simulation.attach(app, clock)
+    queue(sim, "resident:a", "a1", "a2")
+    queue(sim, "resident:b", "b1", "b2")
+    queue(sim, "resident:c", "c1")
+    with transaction(app.sessions) as session:
+        rows = {r.text: r for r in session.scalars(select(OutboxMessage))}
+        rows["a1"].not_before = clock.now() + timedelta(minutes=5)  # deferred by a retry
+        rows["b1"].status = "sending"  # another worker has it
+        rows["b1"].claimed_at = clock.now()
+    with transaction(app.sessions) as session:
+        claimed = claim(session, clock.now(), [CHANNEL], 50, timedelta(seconds=20))
+    assert [row[3] for row in claimed] == ["c1"]
+    with transaction(app.sessions) as session:
+        session.get(OutboxMessage, claimed[0][0]).status = "sent"
+    clock.advance(timedelta(minutes=6))  # a1 is due, b1's lease has run out
+    with transaction(app.sessions) as session:
+        claimed = claim(session, clock.now(), [CHANNEL], 50, timedelta(seconds=20))
+    assert [row[3] for row in claimed] == ["a1", "b1"]

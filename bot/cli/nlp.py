@@ -91,6 +91,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     bench_wh.add_argument("--requests", type=int, default=50, help="updates per resident")
     bench_wh.add_argument("--processes", type=int, default=3, help="web processes")
     bench_wh.set_defaults(run=_bench_webhook)
+    bench_up = bench_sub.add_parser(
+        "update", parents=[common], help="per Telegram update vs a bare PTB echo bot"
+    )
+    bench_up.add_argument("--residents", type=int, default=300, help="residents per bot")
+    bench_up.set_defaults(run=_bench_update)
 
 
 def _office_nlp(call):
@@ -189,3 +194,10 @@ def _bench_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
     # --db (the common option) names the database; without it a temporary SQLite file.
     return bench_webhook(getattr(args, "db", None), args.clients, args.requests, args.processes)
+
+
+def _bench_update(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.telegram.update_bench import bench_update
+
+    # --db (the common option) names the database; without it a temporary SQLite file.
+    return bench_update(getattr(args, "db", None), args.residents)

@@ -1,0 +1,219 @@
+"""``grid-intake bench update``: our cost per Telegram update against a bare
+python-telegram-bot echo bot, side by side in one run on the same fake Bot API (issue 15,
+item 4).
+
+Each resident plays the usual intake: ``/start ST-DL`` (the station's code), the problem in
+one message, then the 确认提交 button. The echo bot (PTB's ``Application`` with the two
+handlers of its echo example: reply with the text, answer a button and reply with its
+data) gets the same updates. Residents alternate between the two bots, so the machine's
+noise falls on both alike.
+
+Per update, ours is ``TelegramReceiver.handle`` (reading, the dispatcher's transaction:
+case, ledger, dialog state, outbox rows) plus ``OutboxSender.drain`` (claim, every message
+the update caused sent over HTTP, marked sent); the echo bot's is ``process_update``
+including its reply. The sender's Telegram pacing (1 message a second per chat, 28 a second
+overall) is off here: it is a deliberate wait, not work, and the echo bot has none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["bench_update"]
+
+# Monday 2026-11-23 10:00 in Shanghai: a working moment, so no limit falls on a holiday.
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+PROBLEM = "东岭村的路灯坏了，晚上出门很不安全，麻烦尽快修一下"
+STEPS = ("start", "problem", "confirm")
+
+
+def _ms(seconds: list[float], q: float) -> float:
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+
+def _figures(seconds: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": _ms(seconds, 0.5),
+        "p99_ms": _ms(seconds, 0.99),
+        "mean_ms": round(statistics.fmean(seconds) * 1000, 2),
+    }
+
+
+async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+def _echo_application(fake: Any) -> Any:
+    """The bare echo bot of python-telegram-bot's examples, on the fake Bot API."""
+    from telegram import Update
+    from telegram.ext import (
+        Application,
+        CallbackQueryHandler,
+        ContextTypes,
+        MessageHandler,
+        filters,
+    )
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        await query.answer()
+        await context.bot.send_message(query.message.chat.id, query.data or "")
+
+    application = (
+        Application.builder()
+        .token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.file_base_url)
+        .updater(None)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.add_handler(CallbackQueryHandler(button))
+    return application
+
+
+def _confirm_data(fake: Any, user: int) -> str:
+    """The callback data of the 确认提交 button our bot last sent this resident."""
+    for chat_id, _text, markup in reversed(fake.sent):
+        if str(chat_id) == str(user) and markup:
+            for row in markup["inline_keyboard"]:
+                for button in row:
+                    if button["text"] == "确认提交":
+                        return str(button["callback_data"])
+    raise SystemExit(f"resident {user} was never offered 确认提交")
+
+
+async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> dict[str, Any]:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import sessionmaker
+    from telegram import Update
+
+    from bot.bootstrap import SAMPLE_COUNTY, build_app
+    from bot.channels.telegram.fake_api import FakeBotApi
+    from bot.channels.telegram.ptb import PtbTelegram
+    from bot.channels.telegram.runner import TelegramReceiver
+    from bot.outbox_sender import OutboxSender
+    from bot.settings import Settings
+    from casework.clock import ManualClock
+    from storage.db import make_engine, migrate, transaction
+    from storage.models import Case
+
+    engine = make_engine(db or f"sqlite:///{workdir / 'bench.sqlite3'}")
+    migrate(engine)
+    with engine.connect() as connection:
+        if connection.scalar(select(func.count()).select_from(Case)):
+            raise SystemExit("grid-intake: bench update needs an empty database")
+    settings = Settings(_env_file=None)
+    settings.data_dir = workdir / "var"
+    clock = ManualClock(NOW)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    app = build_app(settings, clock, engine=(engine, sessions), county_file=SAMPLE_COUNTY)
+
+    class Unpaced(PtbTelegram):
+        limits = None  # see the module's docstring
+
+    ours: dict[str, list[float]] = {step: [] for step in STEPS}
+    handle_only: dict[str, list[float]] = {step: [] for step in STEPS}
+    echo: dict[str, list[float]] = {step: [] for step in STEPS}
+    sends = {"ours": 0, "echo": 0}
+    async with FakeBotApi() as fake:
+        channel = Unpaced(fake.token, fake.server_root)
+        await channel.start()
+        receiver = TelegramReceiver(channel, app.dispatcher)
+        sender = OutboxSender(sessions, {"telegram": channel}, clock)
+        echo_app = _echo_application(fake)
+        await echo_app.initialize()
+
+        async def ours_update(step: str, update: dict[str, Any], measured: bool) -> None:
+            before = len(fake.sent)
+            started = time.perf_counter()
+            await receiver.handle(update)
+            handled = time.perf_counter()
+            await sender.drain()
+            done = time.perf_counter()
+            if measured:
+                handle_only[step].append(handled - started)
+                ours[step].append(done - started)
+                sends["ours"] += len(fake.sent) - before
+
+        async def echo_update(step: str, update: dict[str, Any], measured: bool) -> None:
+            before = len(fake.sent)
+            seconds = await _timed(
+                lambda: echo_app.process_update(Update.de_json(update, echo_app.bot))
+            )
+            if measured:
+                echo[step].append(seconds)
+                sends["echo"] += len(fake.sent) - before
+
+        for index in range(warmup + residents):
+            measured = index >= warmup
+            for who in ("ours", "echo") if index % 2 else ("echo", "ours"):
+                user = 7_000_000 + index * 2 + (who == "echo")
+                play = ours_update if who == "ours" else echo_update
+                await play("start", fake.private_text(user, "/start ST-DL"), measured)
+                await play("problem", fake.private_text(user, PROBLEM), measured)
+                data = _confirm_data(fake, user) if who == "ours" else "确认提交"
+                await play("confirm", fake.callback(user, data), measured)
+        await echo_app.shutdown()
+        await channel.stop()
+    with transaction(sessions) as session:
+        cases = session.scalar(select(func.count()).select_from(Case))
+    engine.dispose()
+
+    every = {name: [s for step in STEPS for s in runs[step]] for name, runs in
+             (("ours", ours), ("handle", handle_only), ("echo", echo))}  # fmt: skip
+    result: dict[str, Any] = {
+        "database": engine.dialect.name,
+        "residents_per_bot": residents,
+        "updates_per_bot": len(every["echo"]),
+        "cases_filed": cases,
+        "messages_sent_per_update": {
+            name: round(count / len(every["echo"]), 2) for name, count in sends.items()
+        },
+        "echo_bot": _figures(every["echo"]),
+        "ours_handle_and_send": _figures(every["ours"]),
+        "ours_handle_only": _figures(every["handle"]),
+        "ratio_mean_with_send": round(
+            statistics.fmean(every["ours"]) / statistics.fmean(every["echo"]), 2
+        ),
+        "ratio_p50_with_send": round(
+            statistics.median(every["ours"]) / statistics.median(every["echo"]), 2
+        ),
+        "ratio_mean_handle_only": round(
+            statistics.fmean(every["handle"]) / statistics.fmean(every["echo"]), 2
+        ),
+        "intake_p99_ms": _ms(every["handle"], 0.99),
+        "per_step": {
+            step: {
+                "echo_p50_ms": _ms(echo[step], 0.5),
+                "ours_p50_ms": _ms(ours[step], 0.5),
+                "ours_handle_p50_ms": _ms(handle_only[step], 0.5),
+                "ours_p99_ms": _ms(ours[step], 0.99),
+            }
+            for step in STEPS
+        },
+    }
+    return result
+
+
+def bench_update(db: str | None, residents: int, warmup: int = 20) -> int:
+    with tempfile.TemporaryDirectory() as workdir:
+        result = asyncio.run(_run(db, residents, warmup, Path(workdir)))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
