@@ -21,13 +21,13 @@ import logging
 from collections.abc import Collection, Mapping
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from bot.channels.base import Channel, PermanentFailure, RetryLater
 from bot.channels.limits import ChatPacer
 from casework.clock import Clock
-from casework.outbox import Message, claim, post
-from storage.db import SessionFactory, transaction
+from casework.outbox import Message, claim, claim_these, post
+from storage.db import SessionFactory, autocommit_engine, engine_of, transaction
 from storage.models import OutboxMessage
 
 __all__ = ["OutboxSender"]
@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # How long a claimed row stays with its sender without a heartbeat; renewed every quarter.
 LEASE = timedelta(seconds=20)
+
+
+# Built once: a statement's construction costs more than SQLite's work on it (issue 15).
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("row_id"), OutboxMessage.status == "sending")
+    .values(status="sent", sent_at=bindparam("now"), error=None)
+)
 
 
 class OutboxSender:
@@ -55,6 +63,7 @@ class OutboxSender:
         self.batch = batch
         self.lease = lease
         self._held: set[int] = set()  # claimed by this sender, not yet settled
+        self._autocommit = autocommit_engine(engine_of(sessions))
         # Channels that declare rate limits (Telegram) are paced per chat and per bot.
         self._pacers = {
             name: ChatPacer(channel.limits)
@@ -97,21 +106,44 @@ class OutboxSender:
         """Send everything due now; returns how many were sent. When ``stop`` is set, the
         send in flight finishes and the rest of the batch goes back to ``pending``."""
         sent = 0
+        mine: set[int] = set()  # send_now may hold other rows of this sender meanwhile
         heartbeat = asyncio.create_task(self._keep_leases())
         try:
             while stop is None or not stop.is_set():
                 rows = self._claim()
                 if not rows:
                     return sent
-                self._held.update(row[0] for row in rows)
-                sent += await self._send_batch(rows, stop)
+                sent += await self._send_batch(rows, stop, mine)
             return sent
         finally:
             heartbeat.cancel()
-            if self._held:  # stopped mid-batch: hand the rest back at once
-                self._release_all(sorted(self._held))
+            if mine:  # stopped mid-batch: hand the rest back at once
+                self._release_all(sorted(mine))
 
-    async def _send_batch(self, rows: list, stop: asyncio.Event | None) -> int:
+    async def send_now(self, row_ids: Collection[int]) -> int:
+        """Send the rows one update just wrote, at once: the resident reads the answer
+        without waiting for the next drain, and no search of the queue is needed. A row
+        that may not go yet (an earlier message to its chat is unsent, or the chat's pace)
+        stays for ``drain``; so does everything if another sender took them first."""
+        if not row_ids:
+            return 0
+        with self._autocommit.begin() as connection:  # one statement, one round trip
+            rows = claim_these(connection, self.clock.now(), self.channels, row_ids)
+        if not rows:
+            return 0
+        mine: set[int] = set()
+        heartbeat = asyncio.create_task(self._keep_leases())
+        try:
+            return await self._send_batch(rows, None, mine)
+        finally:
+            heartbeat.cancel()
+            if mine:  # cancelled mid-batch
+                self._release_all(sorted(mine))
+
+    async def _send_batch(self, rows: list, stop: asyncio.Event | None, mine: set[int]) -> int:
+        """Send claimed rows in order; ``mine`` holds those of them not settled yet."""
+        mine.update(row[0] for row in rows)
+        self._held.update(mine)
         sent = 0
         stalled: set[tuple[str, str]] = set()
         for row_id, channel_name, chat_id, text, choices, kind in rows:
@@ -121,8 +153,9 @@ class OutboxSender:
                 sent += await self._send_one(
                     row_id, channel_name, chat_id, text, choices, kind, stalled
                 )
-            finally:
-                self._held.discard(row_id)  # settled (sent, retried, failed or released)
+            finally:  # settled (sent, retried, failed or released)
+                self._held.discard(row_id)
+                mine.discard(row_id)
         return sent
 
     async def _send_one(
@@ -197,12 +230,8 @@ class OutboxSender:
                     await asyncio.wait_for(stop.wait(), timeout=idle)
 
     def _mark_sent(self, row_id: int) -> None:
-        with transaction(self.sessions) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
-                .values(status="sent", sent_at=self.clock.now(), error=None)
-            )
+        with self._autocommit.begin() as connection:  # one statement, one round trip
+            connection.execute(_MARK_SENT, {"row_id": row_id, "now": self.clock.now()})
 
     def _release(self, row_id: int, *, after_seconds: float = 0.0) -> None:
         """Back to pending, not counted as an attempt."""

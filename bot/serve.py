@@ -164,7 +164,10 @@ async def _serve(
         tasks.append(asyncio.create_task(qq.gateway.run(stop)))  # one gateway connection
     webhook = receiver is not None and bool(settings.telegram_webhook_url)
     if part in ("all", "worker"):
-        tasks.append(asyncio.create_task(app.sender(channels).run(stop)))
+        sender = app.sender(channels)
+        if receiver is not None:  # one sender: the replies share its pacing per chat
+            receiver.send_now = sender.send_now
+        tasks.append(asyncio.create_task(sender.run(stop)))
         if webhook and receiver is not None:
             worker = UpdateWorker(app.sessions, receiver, app.clock)
             tasks.append(asyncio.create_task(worker.run(stop)))

@@ -6,6 +6,7 @@ Nothing here runs at import time: the composition root calls :func:`make_engine`
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
     "SessionFactory",
+    "autocommit_engine",
     "current_revision",
     "database_answers",
+    "engine_of",
     "lock_county",
     "make_engine",
     "migrate",
@@ -49,6 +52,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def engine_of(sessions: SessionFactory) -> Engine:
+    """The engine a session factory is bound to."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the session factory is not bound to an engine")
+    return bind
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def autocommit_engine(engine: Engine) -> Engine:
+    """For single statements that are their own transaction (the webhook's insert, the
+    outbox sender's claim and mark): on PostgreSQL a second pool of the same database in
+    autocommit from the start and without the pre-ping, so such a statement is one round
+    trip instead of four (ping, BEGIN, statement, COMMIT); a connection found dead fails
+    that one statement and the pool drops it. SQLite: the engine itself. Use it as
+    ``with autocommit_engine(engine).begin() as connection`` (a no-op BEGIN in autocommit)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        url = engine.url.render_as_string(hide_password=False)
+        found = _AUTOCOMMIT[engine] = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10)
+    return found
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

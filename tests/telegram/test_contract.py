@@ -291,3 +291,20 @@ async def test_a_server_error_is_retried_with_backoff(bench: Bench):
     with transaction(bench.app.sessions) as session:
         row = session.scalars(select(OutboxMessage)).one()
         assert (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_an_updates_replies_go_out_at_once_and_never_overtake(bench: Bench):
+    """As ``run`` wires it: the receiver sends an update's replies itself, right after its
+    transaction; a reply whose chat still has an earlier unsent message waits its turn."""
+    bench.receiver.send_now = bench.sender.send_now
+    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "/start ST-DL"))
+    assert len(bench.texts_to(RESIDENT)) == 1  # no drain was needed
+    bench.fake.fail_next("sendMessage", 429, retry_after=1)
+    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "东岭村的路灯坏了，晚上很黑"))
+    assert len(bench.texts_to(RESIDENT)) == 1  # refused by Telegram: back in the queue
+    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "取消"))  # a typed choice
+    assert len(bench.texts_to(RESIDENT)) == 1  # behind the deferred one, not before it
+    await bench.flush()
+    texts = bench.texts_to(RESIDENT)
+    assert len(texts) == 3
+    assert "请核对" in texts[1]  # the summary first, then what 取消 answered

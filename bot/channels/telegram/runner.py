@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.channels.telegram.updates import MalformedUpdate, read_update
@@ -31,16 +31,23 @@ class TelegramBackend(Protocol):
     async def chat_member_status(self, chat_id: str, user_id: str) -> str: ...
 
 
+SendNow = Callable[[tuple[int, ...]], Awaitable[int]]
+
+
 class TelegramReceiver:
     def __init__(
         self,
         backend: TelegramBackend,
         dispatcher: Dispatcher,
         on_migrated: Callable[[str, str], None] | None = None,
+        send_now: SendNow | None = None,
     ) -> None:
         self.backend = backend
         self.dispatcher = dispatcher
         self.on_migrated = on_migrated
+        # The outbox sender's ``send_now``, where this process sends: an update's replies go
+        # out right after its transaction instead of at the sender's next drain.
+        self.send_now = send_now
 
     async def handle(self, update: dict[str, Any]) -> bool:
         """Handle one update; False when it was a re-delivery or carried nothing for us.
@@ -54,14 +61,20 @@ class TelegramReceiver:
         incoming = reading.incoming
         if incoming is not None and is_bind_attempt(incoming):
             incoming = await self._with_admin_flag(incoming)
+        replies: tuple[int, ...] = ()
         if incoming is not None:
             outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
-            handled = outcome.handled
+            handled, replies = outcome.handled, outcome.outbox_ids
         if reading.callback_query_id is not None:
             try:
                 await self.backend.answer_button(reading.callback_query_id)
             except Exception as error:  # an expired query id is harmless
                 log.info("answerCallbackQuery failed: %s", error)
+        if replies and self.send_now is not None:
+            try:
+                await self.send_now(replies)
+            except Exception:  # committed: the sender's drain sends them
+                log.warning("sending an update's replies at once failed", exc_info=True)
         return handled
 
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:

@@ -16,12 +16,12 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy import Engine, select, update
 
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, read_update
 from casework.clock import Clock
-from storage.db import SessionFactory, transaction
+from storage.db import SessionFactory, autocommit_engine, transaction
 from storage.models import TelegramUpdate
 from storage.upsert import insert_or_ignore_statement
 
@@ -44,27 +44,8 @@ def store_update(engine: Engine, clock: Clock, update: dict[str, Any]) -> bool:
     statement = insert_or_ignore_statement(
         engine.dialect.name, TelegramUpdate, values, ["update_id"]
     )
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as connection:
-            return bool(connection.execute(statement).rowcount)
-    with _autocommit(engine).connect() as connection:
+    with autocommit_engine(engine).begin() as connection:
         return bool(connection.execute(statement).rowcount)
-
-
-_AUTOCOMMIT: dict[str, Engine] = {}
-
-
-def _autocommit(engine: Engine) -> Engine:
-    """A second pool on the same PostgreSQL database for the webhook's one statement: in
-    autocommit from the start (no SET per checkout) and without the pre-ping round trip; a
-    connection found dead fails that one request (Telegram re-sends it) and the pool drops
-    it."""
-    url = engine.url.render_as_string(hide_password=False)
-    autocommit = _AUTOCOMMIT.get(url)
-    if autocommit is None:
-        autocommit = create_engine(url, isolation_level="AUTOCOMMIT", pool_size=10)
-        _AUTOCOMMIT[url] = autocommit
-    return autocommit
 
 
 class UpdateWorker:
