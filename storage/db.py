@@ -6,6 +6,8 @@ Nothing here runs at import time: the composition root calls :func:`make_engine`
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +88,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     # WAL lets the web process read while the worker writes; memory databases refuse it.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # Switching a new file to WAL does not wait on the busy timeout: several processes
+    # opening a new database at once get "database is locked" (seen in test_cold_start).
+    # WAL is kept in the file, so the first switch serves them all; the others retry.
+    for attempt in range(100):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 99:
+                raise
+            time.sleep(0.05)
     cursor.close()
 
 
