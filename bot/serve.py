@@ -10,6 +10,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -81,7 +82,18 @@ def office_dashboard(app: App) -> Any:
 
 def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     listener = bind_http(*settings.http_host_port) if part in ("all", "web") else None
-    return asyncio.run(_serve(settings, part, scheduler=scheduler, listener=listener))
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        return runner.run(_serve(settings, part, scheduler=scheduler, listener=listener))
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (a dependency except on Windows): the webhook's p50 fell
+    by about a fifth with it and uvicorn's httptools parser (issue 15, BENCHMARKS.md)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def bind_http(host: str, port: int) -> socket.socket:
