@@ -2,18 +2,21 @@
 production, ``VirtualScheduler`` in the simulator) only decides when they run.
 
 - ``sweep`` every minute: idle dialogs, reminders and escalations, surveys.
-- ``lookback`` on the 1st of each month at 09:00: cases open over 60 days, to the office.
-- ``duty`` on the 1st of each month at 09:00: the duty reminder to each deputy who did not do
-  last month's duties (casework.duties), naming what; the list of them to the office.
+- ``lookback`` on the month's first working day at 09:00: cases open over 60 days, to the
+  office.
+- ``duty`` on the month's first working day at 09:00: the duty reminder to each deputy who
+  did not do last month's duties (casework.duties), naming what; the list of them to the
+  office.
 - ``calendar`` every day at 09:00: tells the office once a year when a year's holiday
   schedule is unknown (from 1 December for the next year).
 - ``receptions`` every day at 09:00: the reminder of a reception day to its deputies, on the
   last working day before it.
 - ``stars`` on 31 December at 10:00: the year's 履职之星 (top N of each level) to the office.
-- ``digest`` on the 1st of each month at 09:00: last month's hometown suggestions to each
+- ``digest`` on the month's first working day at 09:00: last month's hometown suggestions to each
   station's deputies and the county's to the office (汇总报送).
 - ``retention`` every day at 03:00: sent outbox rows older than the county's
-  ``outbox_retention_days`` (default 90) move to ``outbox_archive``.
+  ``outbox_retention_days`` (default 90) move to ``outbox_archive``; stored Telegram
+  updates handled more than 7 days ago are deleted.
 """
 
 from __future__ import annotations
@@ -200,14 +203,22 @@ def build_jobs(sessions: SessionFactory, services: Services, clock: Clock) -> li
             return len(messages)
 
     def outbox_retention() -> int:
-        """Sent rows past the county's retention, to the archive, a bounded batch a time."""
+        """Sent rows past the county's retention, to the archive, and handled webhook
+        updates past a week, deleted; a bounded batch a time."""
+        from bot.channels.telegram.stored import purge_handled
+
         moved = 0
-        while True:
-            with transaction(sessions) as session:
-                batch = archive_sent(session, clock.now(), cw.sla.outbox_retention_days)
-            moved += batch
-            if not batch:
-                return moved
+        for step in (
+            lambda session: archive_sent(session, clock.now(), cw.sla.outbox_retention_days),
+            lambda session: purge_handled(session, clock.now()),
+        ):
+            while True:
+                with transaction(sessions) as session:
+                    batch = step(session)
+                moved += batch
+                if not batch:
+                    break
+        return moved
 
     def night(after: datetime) -> datetime:
         return next_day_at(after, zone, time(3, 0))

@@ -69,6 +69,7 @@ __all__ = [
     "Township",
     "UTCDateTime",
     "WeChatWindow",
+    "WorkerLease",
 ]
 
 
@@ -318,6 +319,17 @@ class TelegramUpdate(Base):
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class WorkerLease(Base):
+    """Work that one process at a time may do (the Telegram update worker): held by
+    ``holder`` until ``expires_at``, renewed while it works, taken over once it lapses."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
 
 
 # --- cases ------------------------------------------------------------------------------

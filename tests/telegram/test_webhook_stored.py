@@ -4,9 +4,11 @@ and a worker started after a crash handles the backlog exactly once (one reply).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from bot.channels.telegram.stored import UpdateWorker, store_update
 from bot.web import make_web_app
 from casework.clock import SystemClock
 from storage.db import transaction
-from storage.models import InboundMessage, OutboxMessage, TelegramUpdate
+from storage.models import InboundMessage, OutboxMessage, TelegramUpdate, WorkerLease
 from tests.conftest import make_app
 
 SECRET = "s3cret-Token_1"
@@ -46,6 +48,11 @@ class Stored:
 
     def worker(self) -> UpdateWorker:
         return UpdateWorker(self.app.sessions, self.receiver, SystemClock())
+
+    def lapse_leases(self) -> None:
+        """What 20 seconds after a worker's death does: its lease has run out."""
+        with transaction(self.app.sessions) as session:
+            session.execute(update(WorkerLease).values(expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
 
 
 @pytest.fixture
@@ -110,10 +117,46 @@ async def test_a_worker_started_after_a_crash_handles_the_backlog_once(stored):
     replies = stored.count(OutboxMessage)
     assert stored.count(InboundMessage) == 2
     assert replies >= 2
+    stored.lapse_leases()
     assert await stored.worker().drain() == 0  # nothing twice
     # A crash after handling but before marking: handled again, de-duplicated there.
     with transaction(stored.app.sessions) as session:
         session.execute(update(TelegramUpdate).values(handled_at=None))
+    stored.lapse_leases()
     assert await stored.worker().drain() == 2
     assert stored.count(InboundMessage) == 2
     assert stored.count(OutboxMessage) == replies  # one reply per message, not two
+
+
+async def test_a_second_worker_waits_and_takes_over_from_a_stopped_or_dead_one(stored):
+    """Two ``run worker`` processes: one handles, so one chat's updates stay in order."""
+    first, second = stored.worker(), stored.worker()
+    assert await stored.post(text_update(30, user=3000)) == 200
+    assert await first.drain() == 1
+    assert await stored.post(text_update(31, user=3000)) == 200
+    assert await second.drain() == 0  # the first one holds the lease
+    assert await first.drain() == 1
+    first.release()  # a clean stop
+    assert await stored.post(text_update(32, user=3000)) == 200
+    assert await second.drain() == 1
+    assert await stored.post(text_update(33, user=3000)) == 200
+    assert await first.drain() == 0  # now the second one has it
+    stored.lapse_leases()  # the second one died 20 s ago
+    assert await first.drain() == 1
+    assert stored.count(InboundMessage) == 4
+
+
+async def test_handled_updates_are_purged_after_a_week_and_waiting_ones_never(stored):
+    for update_id in (40, 41, 42):
+        assert await stored.post(text_update(update_id, user=4000 + update_id)) == 200
+    now = datetime.now(UTC)
+    with transaction(stored.app.sessions) as session:
+        rows = {r.update_id: r for r in session.scalars(select(TelegramUpdate))}
+        rows[40].handled_at = now - timedelta(days=8)
+        rows[41].handled_at = now - timedelta(days=6)
+        rows[42].received_at = now - timedelta(days=30)  # old, but never handled
+    retention = next(job for job in stored.app.jobs if job.name == "retention")
+    await asyncio.to_thread(retention.run)
+    with transaction(stored.app.sessions) as session:
+        left = set(session.scalars(select(TelegramUpdate.update_id)))
+    assert left == {41, 42}

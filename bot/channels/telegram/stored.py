@@ -14,18 +14,25 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import secrets
+import socket
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.orm import Session
 
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, read_update
 from casework.clock import Clock
+from casework.leases import hold, release
 from storage.db import SessionFactory, autocommit_engine, transaction
 from storage.models import TelegramUpdate
 from storage.upsert import insert_or_ignore_statement
 
-__all__ = ["UpdateWorker", "store_update"]
+__all__ = ["UpdateWorker", "purge_handled", "store_update"]
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,35 @@ def store_update(engine: Engine, clock: Clock, update: dict[str, Any]) -> bool:
         return bool(connection.execute(statement).rowcount)
 
 
+# Handled updates are kept this long (Telegram re-delivers for at most a day), then purged
+# by the nightly retention job.
+KEEP_HANDLED = timedelta(days=7)
+LEASE = "telegram-updates"
+LEASE_LENGTH = timedelta(seconds=20)
+
+
+def purge_handled(session: Session, now: datetime, batch: int = 1_000) -> int:
+    """Delete at most ``batch`` updates handled more than ``KEEP_HANDLED`` ago (through the
+    index on handled_at); how many."""
+    ids = list(
+        session.scalars(
+            select(TelegramUpdate.update_id)
+            .where(TelegramUpdate.handled_at < now - KEEP_HANDLED)
+            .order_by(TelegramUpdate.handled_at)
+            .limit(batch)
+        )
+    )
+    if ids:
+        session.execute(delete(TelegramUpdate).where(TelegramUpdate.update_id.in_(ids)))
+    return len(ids)
+
+
 class UpdateWorker:
-    """Handles stored, unhandled updates oldest first; safe to restart at any point."""
+    """Handles stored, unhandled updates oldest first; safe to restart at any point.
+
+    One worker at a time holds the lease and handles; a second ``run worker`` waits and
+    takes over within ``LEASE_LENGTH`` of the first one's death, so one chat's updates are
+    never handled side by side or out of order."""
 
     def __init__(
         self, sessions: SessionFactory, receiver: TelegramReceiver, clock: Clock, batch: int = 50
@@ -58,6 +92,19 @@ class UpdateWorker:
         self.receiver = receiver
         self.clock = clock
         self.batch = batch
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._renewed: float | None = None  # time.monotonic() of the last renewal
+
+    def _hold(self) -> bool:
+        """Take or renew the lease; renewed at most every quarter of its length."""
+        if self._renewed is not None and (
+            time.monotonic() - self._renewed < LEASE_LENGTH.total_seconds() / 4
+        ):
+            return True
+        with transaction(self.sessions) as session:
+            held = hold(session, LEASE, self.holder, self.clock.now(), LEASE_LENGTH)
+        self._renewed = time.monotonic() if held else None
+        return held
 
     def _pending(self) -> list[tuple[int, dict[str, Any]]]:
         with transaction(self.sessions) as session:
@@ -78,9 +125,12 @@ class UpdateWorker:
             )
 
     async def drain(self) -> int:
-        """Handle everything stored so far; the number of updates handled."""
+        """Handle everything stored so far; the number of updates handled (0 while another
+        worker holds the lease)."""
         done = 0
-        while rows := await asyncio.to_thread(self._pending):
+        while await asyncio.to_thread(self._hold) and (
+            rows := await asyncio.to_thread(self._pending)
+        ):
             for update_id, body in rows:
                 try:
                     await self.receiver.handle(body)
@@ -96,11 +146,21 @@ class UpdateWorker:
                 done += 1
         return done
 
+    def release(self) -> None:
+        """Give the lease up (a clean stop): another worker takes over at once."""
+        with transaction(self.sessions) as session:
+            release(session, LEASE, self.holder)
+        self._renewed = None
+
     async def run(self, stop: asyncio.Event, *, interval: float = 0.05) -> None:
-        while not stop.is_set():
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("telegram update worker failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+        try:
+            while not stop.is_set():
+                try:
+                    await self.drain()
+                except Exception:
+                    log.exception("telegram update worker failed; retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+        finally:
+            with contextlib.suppress(Exception):  # else it lapses by itself
+                await asyncio.to_thread(self.release)
