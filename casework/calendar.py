@@ -3,8 +3,12 @@
 The package carries the State Council's published schedule. A county may list dates in its
 county file (``calendar: {holidays: […], workdays: […]}``); those override the package, so an
 office can enter next year's schedule the day it is published, before the package knows it.
-A year neither knows falls back to Monday–Friday, and says so once in the log (``logging``,
-never stdout), rather than refusing to compute a deadline.
+A year neither knows falls back to Monday–Friday without the holidays fixed by the
+《全国年节及纪念日放假办法》 that need no lunar calendar (元旦 1 January, 清明 on its solar
+term, 劳动节 1–2 May, 国庆节 1–3 October), and says so once in the log (``logging``, never
+stdout), rather than refusing to compute a deadline. 春节, 端午 and 中秋 follow the lunar
+calendar, and the 调休 days are decided each year: those wait for the published schedule
+(the office is told, ``handlers.reminders``).
 
 "Working time" is the time of working days: the span from a moment to the same moment
 ``n`` working days later holds ``n`` × 24 hours of it. Reminders fall at working *moments*:
@@ -13,6 +17,7 @@ a working day, inside the county's reminder hours.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -36,6 +41,23 @@ def package_knows(year: int) -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+# (month, day) of the statutory holidays on fixed dates (2024 revision, in force 2025).
+_FIXED = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+@functools.cache
+def _fixed_holidays(year: int) -> frozenset[date]:
+    """The statutory holidays of ``year`` that need no lunar calendar: the fixed dates and
+    清明 (the day of its solar term)."""
+    days = {date(year, month, day) for month, day in _FIXED}
+    try:
+        terms = chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10))
+    except Exception:  # outside the package's astronomical tables: the fixed dates only
+        terms = []
+    days.update(day for day, name in terms if name == "清明")
+    return frozenset(days)
 
 
 class WorkingCalendar:
@@ -80,9 +102,11 @@ class WorkingCalendar:
             if day.year not in self._county_years and day.year not in self._warned:
                 self._warned.add(day.year)
                 log.warning(
-                    "no official holiday schedule for %s yet; using Monday-Friday", day.year
+                    "no official holiday schedule for %s yet; using Monday-Friday without"
+                    " the fixed-date holidays",
+                    day.year,
                 )
-            return day.weekday() < 5
+            return day.weekday() < 5 and day not in _fixed_holidays(day.year)
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The instant ``days`` working days after ``start``: the same local time of day on the

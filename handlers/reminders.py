@@ -240,7 +240,8 @@ def _calendar_notice(year: int) -> str:
     return (
         f"【日历提醒】尚未取得{year}年的法定节假日和调休安排（chinese-calendar 软件包未收录，"
         f"县文件的 calendar: 中也没有列出）。在此之前，{year}年的工作日按周一至周五计算，"
-        "节假日可能被当作工作日发送提醒、计算时限。\n"
+        "元旦、清明、劳动节、国庆节照常放假；春节、端午、中秋和调休安排要等公布后才能计入，"
+        "这些日子可能被当作工作日发送提醒、计算时限。\n"
         f"国务院办公厅公布安排后，请在县文件 calendar: 中列出{year}年的放假日期（holidays）"
         "和调休上班日期（workdays），再执行 county import；或升级 chinesecalendar 软件包。"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,7 +88,8 @@ def test_a_year_without_a_published_schedule_is_logged_once(
         calendar.add_working_days(at(2099, 3, 2), 10)
 
     assert [r.getMessage() for r in caplog.records] == [
-        "no official holiday schedule for 2099 yet; using Monday-Friday"
+        "no official holiday schedule for 2099 yet; using Monday-Friday without the fixed-date"
+        " holidays"
     ]
 
 
@@ -193,3 +194,14 @@ def test_manual_clock_refuses_to_go_backwards() -> None:
 def test_manual_clock_refuses_a_naive_start() -> None:
     with pytest.raises(ValueError, match="aware"):
         ManualClock(datetime(2026, 11, 23, 9, 0))
+
+
+def test_a_year_without_a_schedule_still_keeps_the_fixed_date_holidays() -> None:
+    """No reminder on New Year's Day 2027 although no schedule for 2027 is published yet."""
+    calendar = WorkingCalendar(ZoneInfo("Asia/Shanghai"))
+    assert calendar.is_working_day(date(2026, 12, 31)) is True
+    assert calendar.is_working_day(date(2027, 1, 1)) is False  # 元旦, a Friday
+    assert calendar.is_working_day(date(2027, 4, 5)) is False  # 清明, its solar term
+    assert calendar.is_working_day(date(2027, 5, 3)) is True  # not fixed: 调休 unknown
+    assert calendar.is_working_day(date(2027, 10, 1)) is False  # 国庆
+    assert calendar.is_working_day(date(2027, 10, 4)) is True

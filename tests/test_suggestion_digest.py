@@ -83,7 +83,9 @@ async def test_unanswered_ones_come_back_next_month_and_hidden_ones_never(sqlite
     await sqlite_sim.advance("8d1h")  # December's digest of November
     await sqlite_sim.say("deputy:D001", "答复建议 JY-2026-000001 D 留作参考")
     await sqlite_sim.say("office", "隐藏建议 JY-2026-000002 重复广告")
-    sent = await sqlite_sim.advance("31d")  # January's digest of December
+    # January's digest of December: Monday 4 January 2027, the first working day (元旦
+    # is a holiday even before 2027's schedule is published).
+    sent = await sqlite_sim.advance("34d")
     digest = next(s.text for s in sent if s.chat_id == "deputy:D002" and "建议汇总" in s.text)
     assert "【建议汇总｜东岭片区人大代表联络站｜2026年12月】" in digest
     assert "本月新收建议0条" in digest and "往月尚未答复1条" in digest

@@ -204,9 +204,10 @@ def test_a_county_calendar_overrides_the_package_for_the_dates_it_lists(caplog) 
         assert county.is_working_day(date(2027, 10, 11)) is True  # unlisted: Monday–Friday
     assert county.knows(2027)
     assert caplog.records == []  # the county knows 2027: no fallback warning
-    # Without the county's dates the same days fall back to Monday–Friday.
+    # Without the county's dates the same days fall back to Monday–Friday without the
+    # fixed-date holidays: 国庆 1–3 October is known, the 调休 days are not.
     assert WorkingCalendar(SHANGHAI).add_working_days(at("2027-09-30T10:00"), 1) == at(
-        "2027-10-01T10:00"
+        "2027-10-04T10:00"
     )
 
 
@@ -228,6 +229,10 @@ def test_the_fallback_warning_goes_to_the_log_not_to_the_terminal(caplog, capsys
         calendar.add_working_days(at("2027-03-01T09:00"), 10)
         calendar.add_working_days(at("2027-05-01T09:00"), 10)
     assert [(r.name, r.getMessage()) for r in caplog.records] == [
-        ("casework.calendar", "no official holiday schedule for 2027 yet; using Monday-Friday")
+        (
+            "casework.calendar",
+            "no official holiday schedule for 2027 yet; using Monday-Friday without the"
+            " fixed-date holidays",
+        )
     ]
     assert capsys.readouterr().out == ""
