@@ -63,7 +63,7 @@ class OutboxSender:
         self.batch = batch
         self.lease = lease
         self._held: set[int] = set()  # claimed by this sender, not yet settled
-        self._autocommit = autocommit_engine(engine_of(sessions))
+        self._autocommit = autocommit_engine(engine_of(sessions), durable=False)
         # Channels that declare rate limits (Telegram) are paced per chat and per bot.
         self._pacers = {
             name: ChatPacer(channel.limits)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.base import Capabilities, PermanentFailure, RetryLater
@@ -159,3 +160,17 @@ async def test_the_claim_takes_only_each_chats_first_unsent_message(app, clock):
     with transaction(app.sessions) as session:
         claimed = claim(session, clock.now(), [CHANNEL], 50, timedelta(seconds=20))
     assert [row[3] for row in claimed] == ["a1", "b1"]
+
+
+def test_a_residents_message_waits_for_the_disk_and_the_senders_marks_do_not(app):
+    """On PostgreSQL the webhook's insert commits durably; the sender's "sending"/"sent"
+    marks skip the WAL flush (losing one in a crash only re-sends a message)."""
+    from sqlalchemy import text
+
+    from storage.db import autocommit_engine
+
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    for durable, expected in ((True, "on"), (False, "off")):
+        with autocommit_engine(app.engine, durable=durable).begin() as connection:
+            assert connection.scalar(text("SHOW synchronous_commit")) == expected
