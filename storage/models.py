@@ -86,6 +86,10 @@ PARTIAL = {
     "outbox_unsent": "status IN ('pending', 'sending')",
     "outbox_sending": "status = 'sending'",
     "outbox_sent": "status = 'sent'",
+    # casework.routing.OPEN_STATUSES (tests/test_sweep_plans.py keeps the two equal)
+    "case_open": (
+        "status IN ('submitted', 'assigned', 'accepted', 'transferred', 'answered', 'reopened')"
+    ),
 }
 
 
@@ -344,6 +348,12 @@ class TicketCounter(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # A deputy's open cases (routing's load count) and a grid's recent open cases of one
+    # category (我也遇到): only what is open, so neither grows with the years of history.
+    __table_args__ = (
+        _partial("ix_cases_open_deputy", "case_open", "deputy_code"),
+        _partial("ix_cases_open_grid", "case_open", "grid_code", "category", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(String(32), unique=True)

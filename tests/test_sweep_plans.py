@@ -241,3 +241,11 @@ def test_the_claims_work_grows_with_what_waits_not_with_its_square(engine: Engin
     # it chose before: 3,121,407); SQLite 2 thousand steps.
     limit = 30_000 if engine.dialect.name == "postgresql" else 20
     assert work < limit, f"the claim's search did {work} units of work"
+
+
+def test_the_open_case_index_holds_exactly_the_open_statuses():
+    from casework.routing import OPEN_STATUSES
+    from storage.models import PARTIAL
+
+    listed = PARTIAL["case_open"].removeprefix("status IN (").removesuffix(")")
+    assert [s.strip(" '") for s in listed.split(",")] == [str(s) for s in OPEN_STATUSES]

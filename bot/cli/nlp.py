@@ -95,6 +95,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "update", parents=[common], help="per Telegram update vs a bare PTB echo bot"
     )
     bench_up.add_argument("--residents", type=int, default=300, help="residents per bot")
+    bench_up.add_argument("--history", type=int, default=0, help="earlier cases loaded first")
     bench_up.set_defaults(run=_bench_update)
 
 
@@ -200,4 +201,4 @@ def _bench_update(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.telegram.update_bench import bench_update
 
     # --db (the common option) names the database; without it a temporary SQLite file.
-    return bench_update(getattr(args, "db", None), args.residents)
+    return bench_update(getattr(args, "db", None), args.residents, args.history)

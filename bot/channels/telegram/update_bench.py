@@ -101,7 +101,64 @@ def _confirm_data(fake: Any, user: int) -> str:
     raise SystemExit(f"resident {user} was never offered 确认提交")
 
 
-async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> dict[str, Any]:
+CATEGORIES = ("城乡建设", "交通运输", "环境保护", "农业农村", "教育文体", "劳动和社会保障")
+
+
+def _load_history(engine: Any, sessions: Any, cases: int) -> float:
+    """``cases`` earlier cases over the past year, nine in ten closed, spread over the
+    county's grids and six categories (so a grid and category holds hundreds of recent ones,
+    as a county at a province's size would); seconds taken."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, text
+
+    from bot.bench_scale import _bulk, _value
+    from storage.db import transaction
+    from storage.models import Deputy, Grid
+
+    started = time.perf_counter()
+    with transaction(sessions) as session:
+        grids = list(session.execute(select(Grid.code, Grid.station_code)).all())
+        deputy = session.scalars(select(Deputy.code).order_by(Deputy.code)).first()
+    past = NOW - timedelta(days=366)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO residents (id, display_name, created_at) VALUES "
+                       "(1, 'history', :t)"), {"t": _value(engine, past)})  # fmt: skip
+        c.execute(
+            text("INSERT INTO chat_identities (id, channel, external_id, role, resident_id,"
+                 " display_name, created_at, group_only) VALUES (1, 'telegram', 'history',"
+                 " 'resident', 1, 'history', :t, false)"),
+            {"t": _value(engine, past)},
+        )  # fmt: skip
+
+    def rows() -> Any:
+        for i in range(1, cases + 1):
+            grid, station = grids[i % len(grids)]
+            created = NOW - timedelta(minutes=525_600 * i // cases)
+            closed = i % 10 != 0
+            yield (i, f"H-{i}", 1, 1, f"历史工单 {i} 路灯坏了", f"h{i}", "[]", grid, station,
+                   CATEGORIES[i % len(CATEGORIES)], 0.9, "[]", False, "求助",
+                   "closed" if closed else "assigned", deputy, created,
+                   created if closed else None, 0)  # fmt: skip
+
+    _bulk(engine, "cases",
+          ("id", "ticket", "resident_id", "origin_identity_id", "text", "text_digest", "photos",
+           "grid_code", "station_code", "category", "confidence", "keywords", "urgent",
+           "request_type", "status", "deputy_code", "created_at", "closed_at", "round"),
+          rows())  # fmt: skip
+    if engine.dialect.name == "postgresql":  # ids given explicitly: move the sequences on
+        with engine.begin() as c:
+            for table in ("residents", "chat_identities", "cases"):
+                c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                               f" (SELECT max(id) FROM {table}))"))  # fmt: skip
+    with engine.begin() as c:
+        c.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+async def _run(
+    db: str | None, residents: int, warmup: int, history: int, workdir: Path
+) -> dict[str, Any]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import sessionmaker
     from telegram import Update
@@ -126,6 +183,7 @@ async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> di
     clock = ManualClock(NOW)
     sessions = sessionmaker(engine, expire_on_commit=False)
     app = build_app(settings, clock, engine=(engine, sessions), county_file=SAMPLE_COUNTY)
+    load_seconds = _load_history(engine, sessions, history) if history else 0.0
 
     class Unpaced(PtbTelegram):
         limits = None  # see the module's docstring
@@ -185,7 +243,7 @@ async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> di
         await echo_app.shutdown()
         await channel.stop()
     with transaction(sessions) as session:
-        cases = session.scalar(select(func.count()).select_from(Case))
+        cases = session.scalar(select(func.count()).select_from(Case)) - history
     engine.dispose()
 
     every = {name: [s for step in STEPS for s in runs[step]] for name, runs in
@@ -193,6 +251,8 @@ async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> di
     result: dict[str, Any] = {
         "database": engine.dialect.name,
         "residents_per_bot": residents,
+        "history_cases": history,
+        "history_load_seconds": round(load_seconds, 1),
         "updates_per_bot": len(every["echo"]),
         "cases_filed": cases,
         "messages_sent_per_update": {
@@ -225,8 +285,8 @@ async def _run(db: str | None, residents: int, warmup: int, workdir: Path) -> di
     return result
 
 
-def bench_update(db: str | None, residents: int, warmup: int = 20) -> int:
+def bench_update(db: str | None, residents: int, history: int = 0, warmup: int = 20) -> int:
     with tempfile.TemporaryDirectory() as workdir:
-        result = asyncio.run(_run(db, residents, warmup, Path(workdir)))
+        result = asyncio.run(_run(db, residents, warmup, history, Path(workdir)))
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
