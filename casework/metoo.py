@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from casework.cases import Casework
 from casework.errors import Refused
 from casework.routing import OPEN_STATUSES
 from nlp.similarity import OFFER, Places, signature, similarity
-from storage.models import Case, CaseFollower, ChatIdentity
+from storage.models import PARTIAL, Case, CaseFollower, ChatIdentity
 
 __all__ = ["METOO_WINDOW", "CaseFollowed", "follow", "similar_open_case"]
 
@@ -52,7 +53,7 @@ def similar_open_case(
         .where(
             Case.grid_code == grid_code,
             Case.category == category,
-            Case.status.in_(OPEN_STATUSES),
+            sql("cases." + PARTIAL["case_open"]),  # the open-case index: not the history
             Case.created_at >= now - METOO_WINDOW,
             Case.resident_id != (identity.resident_id or 0),
             Case.id.not_in(followed),
