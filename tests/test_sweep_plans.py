@@ -249,3 +249,53 @@ def test_the_open_case_index_holds_exactly_the_open_statuses():
 
     listed = PARTIAL["case_open"].removeprefix("status IN (").removesuffix(")")
     assert [s.strip(" '") for s in listed.split(",")] == [str(s) for s in OPEN_STATUSES]
+
+
+def _plan_text(engine: Engine, statement: str, parameters: object) -> str:
+    with engine.connect() as c:
+        if engine.dialect.name == "sqlite":
+            rows = c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        rows = c.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+        return "\n".join(str(row[0]) for row in rows)
+
+
+@pytest.mark.parametrize("analyze", [False, True], ids=["no-statistics", "analyzed"])
+def test_routing_and_me_too_read_only_open_cases(engine: Engine, analyze: bool):
+    """20,000 closed cases of one deputy in one grid and category, 5 open: the load count
+    and the 我也遇到 search go through an open-case index."""
+    from casework.metoo import similar_open_case
+    from casework.routing import open_case_counts
+    from storage.models import Case, ChatIdentity, Deputy, Grid, Resident, Station
+
+    past = NOW - timedelta(days=2)
+    with engine.begin() as c:
+        if engine.dialect.name == "sqlite":
+            c.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        else:
+            c.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        c.execute(
+            insert(Case),
+            [{"ticket": f"P-{i}", "resident_id": 1, "origin_identity_id": 1, "text": "路灯坏了",
+              "text_digest": f"p{i}", "photos": [], "grid_code": "G1", "station_code": "S1",
+              "category": "城乡建设", "confidence": 0.9, "keywords": [], "urgent": False,
+              "request_type": "求助", "status": "closed" if i >= 5 else "assigned",
+              "deputy_code": "D1", "created_at": past, "round": 0}
+             for i in range(HISTORY)],
+        )  # fmt: skip
+        if analyze:
+            c.execute(text("ANALYZE"))
+    del Deputy, Grid, Resident, Station  # the rows behind the codes are not needed here
+    identity = ChatIdentity(id=999, resident_id=999)
+
+    def run(session: Session) -> None:
+        assert open_case_counts(session, ["D1"]) == {"D1": 5}
+        similar_open_case(
+            session, grid_code="G1", category="城乡建设", text="路灯坏了", identity=identity,
+            now=NOW,
+        )  # fmt: skip
+
+    plans = [_plan_text(engine, *s) for s in _statements(engine, run) if "FROM cases" in s[0]]
+    assert len(plans) == 2
+    for plan in plans:  # either open-case index will do: both hold only what is open
+        assert "ix_cases_open_" in plan, plan
