@@ -266,7 +266,7 @@ def test_routing_and_me_too_read_only_open_cases(engine: Engine, analyze: bool):
     and the 我也遇到 search go through an open-case index."""
     from casework.metoo import similar_open_case
     from casework.routing import open_case_counts
-    from storage.models import Case, ChatIdentity, Deputy, Grid, Resident, Station
+    from storage.models import Case, ChatIdentity
 
     past = NOW - timedelta(days=2)
     with engine.begin() as c:
@@ -285,7 +285,6 @@ def test_routing_and_me_too_read_only_open_cases(engine: Engine, analyze: bool):
         )  # fmt: skip
         if analyze:
             c.execute(text("ANALYZE"))
-    del Deputy, Grid, Resident, Station  # the rows behind the codes are not needed here
     identity = ChatIdentity(id=999, resident_id=999)
 
     def run(session: Session) -> None:
