@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import signal
 import socket
@@ -30,7 +31,7 @@ from casework.clock import SystemClock
 from casework.identities import migrate_chat
 from storage.db import SessionFactory, transaction
 
-__all__ = ["serve"]
+__all__ = ["serve", "settle_memory"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,14 @@ def serve(settings: Settings, part: str, *, scheduler: bool) -> int:
     listener = bind_http(*settings.http_host_port) if part in ("all", "web") else None
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         return runner.run(_serve(settings, part, scheduler=scheduler, listener=listener))
+
+
+def settle_memory() -> None:
+    """Move what start-up made (modules, the county, the model: about 160,000 objects) out
+    of the garbage collector's sight: a full collection over them took about 100 ms, paid by
+    whichever request was running (the webhook's p99, issue 15)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -216,6 +225,7 @@ async def _serve(
             server.should_exit = True
 
         tasks.append(asyncio.create_task(stop_server()))
+    settle_memory()
     print(f"grid-intake {part}: running (channels: {', '.join(channels) or 'none'})", flush=True)
     await stop.wait()
     if running_scheduler is not None:

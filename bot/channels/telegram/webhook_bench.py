@@ -51,6 +51,9 @@ def serve_one(url: str, port: int) -> None:
         telegram_secret=SECRET,
         telegram_store=partial(store_update, engine, SystemClock()),
     )
+    from bot.serve import settle_memory
+
+    settle_memory()  # as ``run web`` does before serving
     # As ``run web`` serves: uvloop and httptools where installed (bot.serve).
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
