@@ -162,15 +162,20 @@ async def test_the_claim_takes_only_each_chats_first_unsent_message(app, clock):
     assert [row[3] for row in claimed] == ["a1", "b1"]
 
 
-def test_a_residents_message_waits_for_the_disk_and_the_senders_marks_do_not(app):
+def test_a_residents_message_waits_for_the_disk_and_the_senders_marks_do_not():
     """On PostgreSQL the webhook's insert commits durably; the sender's "sending"/"sent"
     marks skip the WAL flush (losing one in a crash only re-sends a message)."""
     from sqlalchemy import text
 
-    from storage.db import autocommit_engine
+    from storage.db import autocommit_engine, make_engine
+    from tests.conftest import PG_URL
 
-    if app.engine.dialect.name != "postgresql":
-        pytest.skip("synchronous_commit is PostgreSQL's")
-    for durable, expected in ((True, "on"), (False, "off")):
-        with autocommit_engine(app.engine, durable=durable).begin() as connection:
-            assert connection.scalar(text("SHOW synchronous_commit")) == expected
+    if not PG_URL:
+        pytest.skip("GRID_INTAKE_TEST_PG is not set")
+    engine = make_engine(PG_URL)
+    try:
+        for durable, expected in ((True, "on"), (False, "off")):
+            with autocommit_engine(engine, durable=durable).begin() as connection:
+                assert connection.scalar(text("SHOW synchronous_commit")) == expected
+    finally:
+        engine.dispose()
