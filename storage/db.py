@@ -81,7 +81,11 @@ def autocommit_engine(engine: Engine, *, durable: bool = True) -> Engine:
     duplicate a crash mid-send already risks); never for a resident's message."""
     if engine.dialect.name != "postgresql":
         return engine
-    pools = _AUTOCOMMIT.setdefault(engine, {})
+    pools = _AUTOCOMMIT.get(engine)
+    if pools is None:
+        pools = _AUTOCOMMIT[engine] = {}
+        # Disposing of the engine closes its autocommit pools' connections too.
+        event.listen(engine, "engine_disposed", lambda _e: [p.dispose() for p in pools.values()])
     found = pools.get(durable)
     if found is None:
         url = engine.url.render_as_string(hide_password=False)
