@@ -231,6 +231,9 @@ async def _serve(
     if running_scheduler is not None:
         running_scheduler.shutdown(wait=False)
     await asyncio.gather(*tasks, return_exceptions=True)
+    if receiver is not None:  # replies sent at once: finish, rather than cut mid-send
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receiver.settle(), timeout=5)
     if telegram is not None:
         await telegram.stop()
     if qq is not None:

@@ -24,7 +24,7 @@ from bot.web import make_web_app
 from casework.clock import SystemClock
 from casework.identities import create_invite, migrate_chat
 from storage.db import transaction
-from storage.models import Case, HometownGroup, OutboxMessage
+from storage.models import Case, HometownGroup, InboundMessage, OutboxMessage
 from tests.conftest import make_app
 
 TICKET_PREFIX = "YS-"
@@ -297,14 +297,40 @@ async def test_an_updates_replies_go_out_at_once_and_never_overtake(bench: Bench
     """As ``run`` wires it: the receiver sends an update's replies itself, right after its
     transaction; a reply whose chat still has an earlier unsent message waits its turn."""
     bench.receiver.send_now = bench.sender.send_now
-    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "/start ST-DL"))
+    receiver = bench.receiver
+
+    async def handle(update: dict) -> None:
+        await receiver.handle(update)
+        await receiver.settle()
+
+    await handle(bench.fake.private_text(RESIDENT, "/start ST-DL"))
     assert len(bench.texts_to(RESIDENT)) == 1  # no drain was needed
     bench.fake.fail_next("sendMessage", 429, retry_after=1)
-    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "东岭村的路灯坏了，晚上很黑"))
+    await handle(bench.fake.private_text(RESIDENT, "东岭村的路灯坏了，晚上很黑"))
     assert len(bench.texts_to(RESIDENT)) == 1  # refused by Telegram: back in the queue
-    await bench.receiver.handle(bench.fake.private_text(RESIDENT, "取消"))  # a typed choice
+    await handle(bench.fake.private_text(RESIDENT, "取消"))  # a typed choice
     assert len(bench.texts_to(RESIDENT)) == 1  # behind the deferred one, not before it
     await bench.flush()
     texts = bench.texts_to(RESIDENT)
     assert len(texts) == 3
     assert "请核对" in texts[1]  # the summary first, then what 取消 answered
+
+
+async def test_a_hung_bot_api_does_not_hold_up_the_next_update(bench: Bench):
+    """Replies are sent in a task of their own: while one send hangs, the next resident's
+    message is still taken in (its case filed), and its reply waits its turn."""
+    bench.receiver.send_now = bench.sender.send_now
+    bench.fake.hang_after(0)
+    await asyncio.wait_for(
+        bench.receiver.handle(bench.fake.private_text(RESIDENT, "/start ST-DL")), 5
+    )
+    await asyncio.wait_for(
+        bench.receiver.handle(bench.fake.private_text(RESIDENT + 1, "/start ST-DL")), 5
+    )
+    with transaction(bench.app.sessions) as session:
+        received = session.scalar(select(func.count()).select_from(InboundMessage))
+    assert received == 2
+    bench.fake.hang_after(None)
+    await bench.receiver.settle()
+    await bench.flush()
+    assert len(bench.texts_to(RESIDENT)) == 1 and len(bench.texts_to(RESIDENT + 1)) == 1

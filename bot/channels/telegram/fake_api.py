@@ -174,6 +174,7 @@ class FakeBotApi:
         # is held unanswered (``holding`` is set) and never counts as delivered.
         self.hold_after: int | None = None
         self.holding = asyncio.Event()
+        self._unhold = asyncio.Event()
         self._shutting_down = asyncio.Event()
         # Handlers are the `_m_<apiMethod>` methods; Telegram method names are case-insensitive.
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -244,9 +245,14 @@ class FakeBotApi:
         self._faults.setdefault(method.lower(), deque()).extend([error] * times)
 
     def hang_after(self, sent: int | None) -> None:
-        """Stop answering sends once ``sent`` messages went out (None: answer again)."""
+        """Stop answering sends once ``sent`` messages went out (None: answer again, and the
+        sends held so far fail with 502 at once: the client may retry them)."""
         self.hold_after = sent
         self.holding.clear()
+        if sent is None:
+            self._unhold.set()
+        else:
+            self._unhold = asyncio.Event()
 
     def block_chat(self, chat_id: int) -> None:
         """The user blocked the bot: every send to this chat is 403 from now on."""
@@ -375,8 +381,12 @@ class FakeBotApi:
             and len(self.sent) >= self.hold_after
         ):
             self.holding.set()
-            await self._shutting_down.wait()  # the client gave up long ago: never delivered
-            return ApiError(502, "Bad Gateway").response()
+            unhold = asyncio.ensure_future(self._unhold.wait())
+            shutdown = asyncio.ensure_future(self._shutting_down.wait())
+            await asyncio.wait((unhold, shutdown), return_when=asyncio.FIRST_COMPLETED)
+            unhold.cancel()
+            shutdown.cancel()
+            return ApiError(502, "Bad Gateway").response()  # never delivered
         try:
             if handler is None:
                 raise ApiError(404)

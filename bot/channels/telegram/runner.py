@@ -46,8 +46,10 @@ class TelegramReceiver:
         self.dispatcher = dispatcher
         self.on_migrated = on_migrated
         # The outbox sender's ``send_now``, where this process sends: an update's replies go
-        # out right after its transaction instead of at the sender's next drain.
+        # out right after its transaction instead of at the sender's next drain, in a task of
+        # their own so that a slow Bot API never holds up the next update.
         self.send_now = send_now
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def handle(self, update: dict[str, Any]) -> bool:
         """Handle one update; False when it was a re-delivery or carried nothing for us.
@@ -71,11 +73,21 @@ class TelegramReceiver:
             except Exception as error:  # an expired query id is harmless
                 log.info("answerCallbackQuery failed: %s", error)
         if replies and self.send_now is not None:
-            try:
-                await self.send_now(replies)
-            except Exception:  # committed: the sender's drain sends them
-                log.warning("sending an update's replies at once failed", exc_info=True)
+            task = asyncio.create_task(self._send(self.send_now, replies))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         return handled
+
+    async def _send(self, send_now: SendNow, replies: tuple[int, ...]) -> None:
+        try:
+            await send_now(replies)
+        except Exception:  # committed: the sender's drain sends them
+            log.warning("sending an update's replies at once failed", exc_info=True)
+
+    async def settle(self) -> None:
+        """Wait for the replies being sent at once (before a stop, and in tests)."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
         """Only a group's creator or administrators may bind it: ask Telegram

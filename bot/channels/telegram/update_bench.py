@@ -50,6 +50,11 @@ def _figures(seconds: list[float]) -> dict[str, float]:
     }
 
 
+async def _handle_and_send(receiver: Any, update: dict[str, Any]) -> None:
+    await receiver.handle(update)
+    await receiver.settle()  # its replies, sent in a task of their own
+
+
 async def _timed(call: Callable[[], Awaitable[Any]]) -> float:
     started = time.perf_counter()
     await call()
@@ -214,7 +219,7 @@ async def _run(
 
         async def ours_update(step: str, update: dict[str, Any], measured: bool) -> None:
             before = len(fake.sent)
-            seconds = await _timed(lambda: receiver.handle(update))
+            seconds = await _timed(lambda: _handle_and_send(receiver, update))
             # Whatever send_now left (nothing, unpaced) goes in the next drain; not timed.
             sends["left_for_drain"] += await sender.drain()
             if measured:
