@@ -334,3 +334,27 @@ async def test_a_hung_bot_api_does_not_hold_up_the_next_update(bench: Bench):
     await bench.receiver.settle()
     await bench.flush()
     assert len(bench.texts_to(RESIDENT)) == 1 and len(bench.texts_to(RESIDENT + 1)) == 1
+
+
+async def test_an_anonymous_administrator_can_bind_the_group(bench: Bench):
+    """An administrator who posts as the group (sender_chat = the group, from =
+    GroupAnonymousBot) binds it; a post on behalf of a linked channel does not."""
+    fake = bench.fake
+    group = {"id": GROUP, "type": "supergroup", "title": "网格群"}
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}  # fmt: skip
+
+    def on_behalf_of(chat: dict, message_id: int) -> dict:
+        message = {"message_id": message_id, "date": int(time.time()), "chat": group,
+                   "from": anonymous, "sender_chat": chat, "text": f"/start@{BOT} ST-DL",
+                   "entities": [{"type": "bot_command", "offset": 0,
+                                 "length": len(f"/start@{BOT}")}]}  # fmt: skip
+        return fake.push_update({"message": message})
+
+    channel = {"id": -1009999, "type": "channel", "title": "县人大"}
+    await bench.push(on_behalf_of(channel, 501))
+    assert bench.texts_to(GROUP)[-1].startswith("只有本群群主或管理员")
+    await bench.push(on_behalf_of(group, 502))
+    assert bench.texts_to(GROUP)[-1].startswith("本群已绑定为东岭片区人大代表联络站")
+    asked = [(p["chat_id"], p["user_id"]) for m, p in fake.calls if m == "getChatMember"]
+    assert asked == [(GROUP, -1009999)]  # the group itself is not asked about

@@ -92,7 +92,12 @@ class TelegramReceiver:
     async def _with_admin_flag(self, incoming: Incoming) -> Incoming:
         """Only a group's creator or administrators may bind it: ask Telegram
         (getChatMember) who the sender is there. A failed lookup is "not an admin", so
-        the binding is refused with how-to, never applied by mistake."""
+        the binding is refused with how-to, never applied by mistake.
+
+        A message sent on behalf of the group itself comes from an anonymous administrator
+        (only administrators can post as the group): admin, without asking."""
+        if incoming.user_id == incoming.chat_id:
+            return dataclasses.replace(incoming, sender_is_admin=True)
         try:
             status = await self.backend.chat_member_status(incoming.chat_id, incoming.user_id)
         except Exception as error:
