@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from casework import events as ev
@@ -26,10 +26,19 @@ from casework.directory import EntryPoint
 from casework.errors import NotPermitted, Refused, UnknownCase
 from casework.lifecycle import STATUS_LABELS, Action, Status, next_status
 from casework.limits import happened_this_round, rearm_after_transfer
-from casework.routing import OPEN_STATUSES, choose_deputy
+from casework.routing import OPEN_STATUSES, choose_deputy, grid_for_routing
 from casework.sla import DueTimes, SlaPolicy
 from casework.tickets import next_ticket, normalise_ticket
-from storage.models import Case, CaseAlarm, CaseEvent, ChatIdentity, Department, Deputy, Survey
+from storage.models import (
+    Case,
+    CaseAlarm,
+    CaseEvent,
+    ChatIdentity,
+    Department,
+    Deputy,
+    Station,
+    Survey,
+)
 
 __all__ = ["MAX_CASE_TEXT", "CaseDraft", "Casework", "text_digest"]
 
@@ -133,6 +142,16 @@ class Casework:
         )
         resident_id = resident_id if resident_id is not None else identity.resident_id
         assert resident_id is not None
+        # Routed before the case is written: the case goes in once, with its station, deputy
+        # and status, instead of an INSERT and an UPDATE (the new case has no deputy, so it
+        # counts in nobody's load either way). The grid (with its station and deputies) and
+        # the station are loaded once and held by the case for the cards told next: the
+        # session's identity map keeps rows only while something holds them.
+        grid = grid_for_routing(session, draft.grid_code)
+        assignment = choose_deputy(
+            session, grid_code=draft.grid_code, category=draft.category, entry=draft.entry
+        )
+        station = session.get(Station, assignment.station_code) if assignment.station_code else None
         case = Case(
             ticket=next_ticket(session, self.county_code, year),
             resident_id=resident_id,
@@ -144,6 +163,7 @@ class Casework:
             longitude=draft.longitude,
             entry_code=draft.entry.code if draft.entry else None,
             grid_code=draft.grid_code,
+            station_code=assignment.station_code,
             category=draft.category,
             confidence=draft.confidence,
             keywords=list(draft.keywords),
@@ -153,19 +173,18 @@ class Casework:
             created_at=now,
             accept_due_at=due.accept_by,
             answer_due_at=due.answer_by,
+            # A new case has neither: said here, the cards' follower count needs no query.
+            events=[],
+            followers=[],
         )
-        session.add(case)
-        session.flush()
-        self.schedule_alarms(session, case, now, due)
+        if grid is not None:
+            case.grid = grid
+        if station is not None:
+            case.station = station
         self.record(
             case, now, "submitted", actor or f"resident:{resident_id}", note or draft.category
         )
         events: list[ev.Event] = [ev.CaseSubmitted(case)]
-
-        assignment = choose_deputy(
-            session, grid_code=draft.grid_code, category=draft.category, entry=draft.entry
-        )
-        case.station_code = assignment.station_code
         if assignment.deputy is None:
             self.record(case, now, "routed_to_office", "system", assignment.reason)
             events.append(ev.RoutedToOffice(case, assignment.reason))
@@ -177,6 +196,9 @@ class Casework:
                 case, now, "assigned", "system", f"{assignment.deputy.name}：{assignment.reason}"
             )
             events.append(ev.CaseAssigned(case, assignment.deputy, assignment.reason))
+        session.add(case)
+        session.flush()  # the alarms need the case's id
+        self.schedule_alarms(session, case, now, due)
         return case, events
 
     def assign(self, session: Session, case: Case, deputy: Deputy, actor: str) -> list[ev.Event]:
@@ -297,8 +319,14 @@ class Casework:
         return [*events, ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]
 
     def schedule_alarms(self, session: Session, case: Case, start: datetime, due: DueTimes) -> None:
-        for kind, at in self.sla.alarms(self.calendar, start, due).items():
-            session.add(CaseAlarm(case_id=case.id, round=case.round, kind=kind, due_at=at))
+        # One multi-row INSERT: as objects, the ORM inserts them one by one on SQLite (it
+        # would read back each id, which nothing here needs).
+        rows = [
+            {"case_id": case.id, "round": case.round, "kind": kind, "due_at": at}
+            for kind, at in self.sla.alarms(self.calendar, start, due).items()
+        ]
+        if rows:
+            session.execute(insert(CaseAlarm), rows)
 
     def relay_from_resident(
         self, session: Session, case: Case, identity: ChatIdentity, text: str

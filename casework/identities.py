@@ -64,10 +64,9 @@ def identity_for(
     """The account's identity; a first message makes it a resident's."""
     identity = _identity(session, channel, external_id, now, display_name)
     if identity.role == "resident" and identity.resident_id is None:
-        resident = Resident(display_name=display_name, created_at=now)
-        session.add(resident)
-        session.flush()
-        identity.resident_id = resident.id
+        # Through the relationship: the flush below writes the resident and then the
+        # identity's link to it, one flush instead of two.
+        identity.resident = Resident(display_name=display_name, created_at=now)
     identity.last_seen_at = now
     session.flush()
     return identity

@@ -45,8 +45,11 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
     kind, _, key = recipient.partition(":")
     query = select(ChatIdentity.channel, ChatIdentity.external_id).order_by(ChatIdentity.id)
     if kind == "identity":
-        query = query.where(ChatIdentity.id == int(key))
-    elif kind == "deputy":
+        # Usually the sender of the message being answered, already in the session: the
+        # identity map answers without a query (or an autoflush).
+        identity = session.get(ChatIdentity, int(key))
+        return [] if identity is None else [(identity.channel, identity.external_id)]
+    if kind == "deputy":
         query = query.where(ChatIdentity.role == "deputy", ChatIdentity.deputy_code == key)
     elif kind == "office":
         query = query.where(ChatIdentity.role == "office")
@@ -76,8 +79,12 @@ def queue(
     now: datetime,
     message: Message,
     known: dict[str, list[tuple[str, str]]] | None = None,
+    *,
+    state: DialogState | None = None,
 ) -> list[OutboxMessage]:
-    """:func:`post`, returning the rows it wrote (unflushed)."""
+    """:func:`post`, returning the rows it wrote (unflushed). ``state``: the dialog state the
+    caller already holds (the chat being answered), so its choices are kept without asking
+    for it again."""
     if known is None:
         addresses = _addresses(session, message.recipient)
     else:
@@ -95,7 +102,10 @@ def queue(
         # The latest message decides what a typed "1" means in that chat; a message without
         # choices clears them, unless it only refuses or explains (keep_choices).
         if message.choices or not message.keep_choices:
-            remember_choices(session, now, channel, chat_id, message.choices)
+            if state is not None and (state.channel, state.chat_id) == (channel, chat_id):
+                state.choices = [list(choice) for choice in message.choices]
+            else:
+                remember_choices(session, now, channel, chat_id, message.choices)
     return rows
 
 

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from casework.directory import EntryPoint
 from casework.lifecycle import Status
 from storage.models import Case, Deputy, Grid, Station
 
-__all__ = ["OPEN_STATUSES", "Assignment", "choose_deputy", "open_case_counts"]
+__all__ = ["OPEN_STATUSES", "Assignment", "choose_deputy", "grid_for_routing", "open_case_counts"]
 
 OPEN_STATUSES = (
     Status.SUBMITTED,
@@ -51,10 +51,18 @@ def _pick(session: Session, deputies: Sequence[Deputy], category: str) -> tuple[
     return min(pool, key=lambda d: (load[d.code], d.code)), bool(experts)
 
 
+def grid_for_routing(session: Session, code: str | None) -> Grid | None:
+    """The grid with what routing and a case's card read of it (its station and deputies),
+    in one query; the identity map answers again for it while the caller holds it."""
+    if not code:
+        return None
+    return session.get(Grid, code, options=(joinedload(Grid.station), joinedload(Grid.deputies)))
+
+
 def choose_deputy(
     session: Session, *, grid_code: str | None, category: str, entry: EntryPoint | None
 ) -> Assignment:
-    grid = session.get(Grid, grid_code) if grid_code else None
+    grid = grid_for_routing(session, grid_code)
     station_code = grid.station_code if grid else (entry.station_code if entry else None)
 
     if entry is not None and entry.kind == "deputy":

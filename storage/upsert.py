@@ -40,9 +40,11 @@ def _dialect_insert(name: str, model: type, values: Mapping[str, Any]) -> Any:
 
 def insert_or_ignore(
     session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]
-) -> None:
-    """Insert the row unless one with the same ``key`` (a unique constraint) exists."""
-    session.execute(_insert(session, model, values).on_conflict_do_nothing(index_elements=key))
+) -> bool:
+    """Insert the row unless one with the same ``key`` (a unique constraint) exists; True
+    when it was inserted (both drivers count an ignored row as no row changed)."""
+    statement = _insert(session, model, values).on_conflict_do_nothing(index_elements=key)
+    return bool(session.execute(statement).rowcount)
 
 
 def insert_or_update(
