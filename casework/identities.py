@@ -19,7 +19,7 @@ from storage.models import (
     OutboxMessage,
     Resident,
 )
-from storage.upsert import insert_or_ignore
+from storage.upsert import insert_or_ignore_row
 
 __all__ = [
     "INVITE_PREFIX",
@@ -40,21 +40,23 @@ def _identity(
     )
     identity = session.scalars(query).one_or_none()
     if identity is None:
-        # A user's first two messages may arrive at once: insert-or-keep, then read the row
-        # (the other transaction's, once it has committed, or ours).
-        insert_or_ignore(
-            session,
-            ChatIdentity,
-            {
-                "channel": channel,
-                "external_id": external_id,
-                "role": "resident",
-                "display_name": display_name,
-                "created_at": now,
-            },
-            ("channel", "external_id"),
+        # A user's first two messages may arrive at once: insert-or-keep; the row comes back
+        # from the INSERT, or else it is the other transaction's (read once it committed).
+        identity = (
+            insert_or_ignore_row(
+                session,
+                ChatIdentity,
+                {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "role": "resident",
+                    "display_name": display_name,
+                    "created_at": now,
+                },
+                ("channel", "external_id"),
+            )
+            or session.scalars(query).one()
         )
-        identity = session.scalars(query).one()
     return identity
 
 

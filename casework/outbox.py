@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, literal, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxArchive, OutboxMessage
-from storage.upsert import insert_or_ignore
+from storage.upsert import insert_or_ignore_row
 
 __all__ = [
     "Message",
@@ -136,14 +136,13 @@ def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) ->
     )
     state = session.scalars(query).one_or_none()
     if state is None:  # insert-or-keep: two first messages of one chat may arrive at once
-        insert_or_ignore(
+        state = insert_or_ignore_row(
             session,
             DialogState,
             {"channel": channel, "chat_id": chat_id, "user_id": chat_id, "state": "idle",
              "data": {}, "choices": [], "updated_at": now},
             ("channel", "chat_id", "user_id"),
-        )  # fmt: skip
-        state = session.scalars(query).one()
+        ) or session.scalars(query).one()  # fmt: skip
     return state
 
 

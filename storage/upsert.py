@@ -9,12 +9,19 @@ then keeps (or updates) its row; SQLite runs writers one at a time anyway.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_or_ignore", "insert_or_ignore_statement", "insert_or_update"]
+__all__ = [
+    "insert_or_ignore",
+    "insert_or_ignore_row",
+    "insert_or_ignore_statement",
+    "insert_or_update",
+]
+
+T = TypeVar("T")
 
 _DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -45,6 +52,15 @@ def insert_or_ignore(
     when it was inserted (both drivers count an ignored row as no row changed)."""
     statement = _insert(session, model, values).on_conflict_do_nothing(index_elements=key)
     return bool(session.execute(statement).rowcount)
+
+
+def insert_or_ignore_row(
+    session: Session, model: type[T], values: Mapping[str, Any], key: Sequence[str]
+) -> T | None:
+    """:func:`insert_or_ignore`, returning the inserted row as an object of the session
+    (``RETURNING``: no second query to read it); None when the key was taken."""
+    statement = _insert(session, model, values).on_conflict_do_nothing(index_elements=key)
+    return session.scalars(statement.returning(model)).one_or_none()
 
 
 def insert_or_update(
