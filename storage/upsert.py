@@ -49,9 +49,11 @@ def insert_or_ignore(
     session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]
 ) -> bool:
     """Insert the row unless one with the same ``key`` (a unique constraint) exists; True
-    when it was inserted (both drivers count an ignored row as no row changed)."""
+    when it was inserted. Told by the primary key coming back: the rowcount of an ORM
+    INSERT is -1 on PostgreSQL, where SQLAlchemy adds its own RETURNING."""
     statement = _insert(session, model, values).on_conflict_do_nothing(index_elements=key)
-    return bool(session.execute(statement).rowcount)
+    primary_key = model.__table__.primary_key.columns  # type: ignore[attr-defined]
+    return session.execute(statement.returning(*primary_key)).first() is not None
 
 
 def insert_or_ignore_row(

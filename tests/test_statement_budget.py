@@ -24,8 +24,11 @@ OTHER = "东岭村的水管漏水好几天了，路面都是水"
 # reception hours, the reply. problem: dedupe, identity, state, the duplicate check, the
 # 我也遇到 candidates and the one offered, the state's UPDATE, the reply. confirm: the same
 # first steps, grid, load, ticket, the case, its two ledger rows, its alarms, the state, two
-# replies and the deputy's chats.
-BUDGET = {"start": 12, "problem": 10, "confirm": 17}
+# replies and the deputy's chats. PostgreSQL writes the two ledger rows in one INSERT.
+BUDGETS = {
+    "sqlite": {"start": 12, "problem": 10, "confirm": 17},
+    "postgresql": {"start": 12, "problem": 10, "confirm": 16},
+}
 
 
 @contextmanager
@@ -73,16 +76,17 @@ class Resident:
 
 
 def test_an_intake_runs_a_fixed_number_of_statements(app: App) -> None:
+    budget = BUDGETS[app.engine.dialect.name]
     first = Resident(app, 7_000_001).intake(PROBLEM)
-    assert first["problem"] == BUDGET["problem"] - 1  # nothing similar to offer yet
+    assert first["problem"] == budget["problem"] - 1  # nothing similar to offer yet
     second = Resident(app, 7_000_002).intake(PROBLEM)
-    assert second == BUDGET
+    assert second == budget
 
     # Twenty more open cases in the grid, alike and not: the 我也遇到 look-up reads their
     # texts in one query and loads only the case it offers, so the count does not grow.
     for user in range(7_000_003, 7_000_023):
         Resident(app, user).intake(PROBLEM if user % 2 else OTHER)
-    assert Resident(app, 7_000_099).intake(PROBLEM) == BUDGET
+    assert Resident(app, 7_000_099).intake(PROBLEM) == budget
 
 
 def test_a_redelivered_update_runs_one_statement(app: App) -> None:
