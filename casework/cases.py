@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from casework import events as ev
@@ -59,6 +59,18 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
+# Built once: asked on every problem message and every submission.
+_RECENT_SAME_TEXT = (
+    select(Case)
+    .where(
+        Case.resident_id == bindparam("resident_id"),
+        Case.text_digest == bindparam("digest"),
+        Case.created_at >= bindparam("since"),
+    )
+    .order_by(Case.id.desc())
+)
+
+
 @dataclass(frozen=True)
 class CaseDraft:
     text: str
@@ -93,14 +105,9 @@ class Casework:
     def recent_duplicate(self, session: Session, resident_id: int, text: str) -> Case | None:
         """The resident's case with the same text submitted within the last 10 minutes."""
         since = self.clock.now() - DUPLICATE_WINDOW
+        digest = text_digest(text)
         return session.scalars(
-            select(Case)
-            .where(
-                Case.resident_id == resident_id,
-                Case.text_digest == text_digest(text),
-                Case.created_at >= since,
-            )
-            .order_by(Case.id.desc())
+            _RECENT_SAME_TEXT, {"resident_id": resident_id, "digest": digest, "since": since}
         ).first()
 
     def cases_of_deputy(self, session: Session, deputy: Deputy) -> list[Case]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from casework.errors import Refused
@@ -32,13 +32,19 @@ __all__ = [
 ]
 
 
+# Built once: every inbound message asks it, and building a statement (and its cache key)
+# costs about as much as running it on SQLite.
+_ACCOUNT = select(ChatIdentity).where(
+    ChatIdentity.channel == bindparam("channel"),
+    ChatIdentity.external_id == bindparam("external_id"),
+)
+
+
 def _identity(
     session: Session, channel: str, external_id: str, now: datetime, display_name: str
 ) -> ChatIdentity:
-    query = select(ChatIdentity).where(
-        ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
-    )
-    identity = session.scalars(query).one_or_none()
+    account = {"channel": channel, "external_id": external_id}
+    identity = session.scalars(_ACCOUNT, account).one_or_none()
     if identity is None:
         # A user's first two messages may arrive at once: insert-or-keep; the row comes back
         # from the INSERT, or else it is the other transaction's (read once it committed).
@@ -55,7 +61,7 @@ def _identity(
                 },
                 ("channel", "external_id"),
             )
-            or session.scalars(query).one()
+            or session.scalars(_ACCOUNT, account).one()
         )
     return identity
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,26 @@ class CaseFollowed:
     followers: int
 
 
+_OLDEST = func.min(Case.id)
+# Each distinct open text of the grid and category with its oldest case, leaving out the
+# resident's own cases and those already followed; built once, run on every summary.
+_CANDIDATES = (
+    select(_OLDEST, Case.text)
+    .where(
+        Case.grid_code == bindparam("grid_code"),
+        Case.category == bindparam("category"),
+        Case.status.in_(OPEN_STATUSES),
+        Case.created_at >= bindparam("since"),
+        Case.resident_id != bindparam("resident_id"),
+        Case.id.not_in(
+            select(CaseFollower.case_id).where(CaseFollower.identity_id == bindparam("identity_id"))
+        ),
+    )
+    .group_by(Case.text)
+    .order_by(_OLDEST)
+)
+
+
 def similar_open_case(
     session: Session,
     *,
@@ -49,22 +69,17 @@ def similar_open_case(
     one water outage in a day), so it reads only each distinct text with its oldest case's
     id, not whole cases: the texts' signatures are cached, identical texts score alike and
     the oldest of them is what the tie rule keeps. Only the chosen case is loaded."""
-    followed = select(CaseFollower.case_id).where(CaseFollower.identity_id == identity.id)
     mine = signature(text, places)
     best: tuple[float, int] | None = None
-    oldest = func.min(Case.id)
     for case_id, other in session.execute(
-        select(oldest, Case.text)
-        .where(
-            Case.grid_code == grid_code,
-            Case.category == category,
-            Case.status.in_(OPEN_STATUSES),
-            Case.created_at >= now - METOO_WINDOW,
-            Case.resident_id != (identity.resident_id or 0),
-            Case.id.not_in(followed),
-        )
-        .group_by(Case.text)
-        .order_by(oldest)
+        _CANDIDATES,
+        {
+            "grid_code": grid_code,
+            "category": category,
+            "since": now - METOO_WINDOW,
+            "resident_id": identity.resident_id or 0,
+            "identity_id": identity.id,
+        },
     ):
         score = similarity(mine, signature(other, places))
         if score >= OFFER and (best is None or score > best[0]):

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, literal, select, text, update
+from sqlalchemy import bindparam, delete, insert, literal, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxArchive, OutboxMessage
@@ -127,14 +127,19 @@ def _row(
     )
 
 
+# Built once: every inbound message asks it (building a statement and its cache key costs
+# about as much as running it on SQLite). A private chat's user is the chat.
+_PRIVATE_CHAT = select(DialogState).where(
+    DialogState.channel == bindparam("channel"),
+    DialogState.chat_id == bindparam("chat_id"),
+    DialogState.user_id == bindparam("chat_id"),
+)
+
+
 def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) -> DialogState:
     """The dialog state of a private chat, created idle when missing."""
-    query = select(DialogState).where(
-        DialogState.channel == channel,
-        DialogState.chat_id == chat_id,
-        DialogState.user_id == chat_id,
-    )
-    state = session.scalars(query).one_or_none()
+    chat = {"channel": channel, "chat_id": chat_id}
+    state = session.scalars(_PRIVATE_CHAT, chat).one_or_none()
     if state is None:  # insert-or-keep: two first messages of one chat may arrive at once
         state = insert_or_ignore_row(
             session,
@@ -142,7 +147,7 @@ def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) ->
             {"channel": channel, "chat_id": chat_id, "user_id": chat_id, "state": "idle",
              "data": {}, "choices": [], "updated_at": now},
             ("channel", "chat_id", "user_id"),
-        ) or session.scalars(query).one()  # fmt: skip
+        ) or session.scalars(_PRIVATE_CHAT, chat).one()  # fmt: skip
     return state
 
 
