@@ -19,7 +19,7 @@ from casework.routing import OPEN_STATUSES
 from nlp.similarity import OFFER, Places, signature, similarity
 from storage.models import Case, CaseFollower, ChatIdentity
 
-__all__ = ["METOO_WINDOW", "CaseFollowed", "follow", "similar_open_case"]
+__all__ = ["METOO_CANDIDATES", "METOO_WINDOW", "CaseFollowed", "follow", "similar_open_case"]
 
 METOO_WINDOW = timedelta(days=14)
 
@@ -32,9 +32,16 @@ class CaseFollowed:
     followers: int
 
 
+# At most this many distinct texts are compared, the most recent: a flood of reports in
+# one grid and category (thousands in the 14 days) costs no more than this many. A day's
+# burst (200 reports of one water outage) stays within it, so the offer is the same as
+# comparing them all; only beyond it are the oldest texts left out.
+METOO_CANDIDATES = 200
+
 _OLDEST = func.min(Case.id)
 # Each distinct open text of the grid and category with its oldest case, leaving out the
-# resident's own cases and those already followed; built once, run on every summary.
+# resident's own cases and those already followed; the newest first, for the bound. Built
+# once, run on every summary.
 _CANDIDATES = (
     select(_OLDEST, Case.text)
     .where(
@@ -48,7 +55,8 @@ _CANDIDATES = (
         ),
     )
     .group_by(Case.text)
-    .order_by(_OLDEST)
+    .order_by(_OLDEST.desc())
+    .limit(METOO_CANDIDATES)
 )
 
 
@@ -65,13 +73,14 @@ def similar_open_case(
     """The open case of another resident in this grid and category, reported in the last
     14 days, that says the same thing (the most similar; the older on a tie).
 
-    Its cost grows with the open cases of the grid and category (a burst: 200 reports of
-    one water outage in a day), so it reads only each distinct text with its oldest case's
+    Its cost grew with the open cases of the grid and category (a burst: 200 reports of
+    one water outage in a day). It reads only each distinct text with its oldest case's
     id, not whole cases: the texts' signatures are cached, identical texts score alike and
-    the oldest of them is what the tie rule keeps. Only the chosen case is loaded."""
+    the oldest of them is what the tie rule keeps; only the chosen case is loaded. And it
+    compares at most ``METOO_CANDIDATES`` texts, the most recent."""
     mine = signature(text, places)
     best: tuple[float, int] | None = None
-    for case_id, other in session.execute(
+    candidates = session.execute(
         _CANDIDATES,
         {
             "grid_code": grid_code,
@@ -80,7 +89,8 @@ def similar_open_case(
             "resident_id": identity.resident_id or 0,
             "identity_id": identity.id,
         },
-    ):
+    ).all()
+    for case_id, other in reversed(candidates):  # oldest first: the older wins a tie
         score = similarity(mine, signature(other, places))
         if score >= OFFER and (best is None or score > best[0]):
             best = (score, case_id)
