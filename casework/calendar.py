@@ -76,6 +76,11 @@ class WorkingCalendar:
             raise ValueError(f"dates listed as both holiday and workday: {sorted(both)}")
         self._county_years = {d.year for d in self.holidays | self.workdays}
         self._warned: set[int] = set()
+        # chinese-calendar scans its whole schedule on every call (the years it covers): a
+        # case's deadlines and alarms ask about some 70 days. The answers cannot change for
+        # this calendar (both date lists are frozen, the package's schedule is installed);
+        # the days asked about span a few years, a few thousand entries at most.
+        self._working: dict[date, bool] = {}
 
     @classmethod
     def from_county(cls, zone: ZoneInfo, calendar: dict | None) -> WorkingCalendar:
@@ -92,6 +97,12 @@ class WorkingCalendar:
         return year in self._county_years or package_knows(year)
 
     def is_working_day(self, day: date) -> bool:
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.holidays:
             return False
         if day in self.workdays:

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from casework import events as ev
@@ -26,10 +26,19 @@ from casework.directory import EntryPoint
 from casework.errors import NotPermitted, Refused, UnknownCase
 from casework.lifecycle import STATUS_LABELS, Action, Status, next_status
 from casework.limits import happened_this_round, rearm_after_transfer
-from casework.routing import OPEN_STATUSES, choose_deputy
+from casework.routing import OPEN_STATUSES, choose_deputy, grid_for_routing
 from casework.sla import DueTimes, SlaPolicy
 from casework.tickets import next_ticket, normalise_ticket
-from storage.models import Case, CaseAlarm, CaseEvent, ChatIdentity, Department, Deputy, Survey
+from storage.models import (
+    Case,
+    CaseAlarm,
+    CaseEvent,
+    ChatIdentity,
+    Department,
+    Deputy,
+    Station,
+    Survey,
+)
 
 __all__ = ["MAX_CASE_TEXT", "CaseDraft", "Casework", "text_digest"]
 
@@ -48,6 +57,18 @@ def text_digest(text: str) -> str:
     """Same complaint, same digest: whitespace and punctuation do not make a new case."""
     normalised = "".join(ch for ch in text if ch.isalnum())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+# Built once: asked on every problem message and every submission.
+_RECENT_SAME_TEXT = (
+    select(Case)
+    .where(
+        Case.resident_id == bindparam("resident_id"),
+        Case.text_digest == bindparam("digest"),
+        Case.created_at >= bindparam("since"),
+    )
+    .order_by(Case.id.desc())
+)
 
 
 @dataclass(frozen=True)
@@ -84,14 +105,9 @@ class Casework:
     def recent_duplicate(self, session: Session, resident_id: int, text: str) -> Case | None:
         """The resident's case with the same text submitted within the last 10 minutes."""
         since = self.clock.now() - DUPLICATE_WINDOW
+        digest = text_digest(text)
         return session.scalars(
-            select(Case)
-            .where(
-                Case.resident_id == resident_id,
-                Case.text_digest == text_digest(text),
-                Case.created_at >= since,
-            )
-            .order_by(Case.id.desc())
+            _RECENT_SAME_TEXT, {"resident_id": resident_id, "digest": digest, "since": since}
         ).first()
 
     def cases_of_deputy(self, session: Session, deputy: Deputy) -> list[Case]:
@@ -133,6 +149,16 @@ class Casework:
         )
         resident_id = resident_id if resident_id is not None else identity.resident_id
         assert resident_id is not None
+        # Routed before the case is written: the case goes in once, with its station, deputy
+        # and status, instead of an INSERT and an UPDATE (the new case has no deputy, so it
+        # counts in nobody's load either way). The grid (with its station and deputies) and
+        # the station are loaded once and held by the case for the cards told next: the
+        # session's identity map keeps rows only while something holds them.
+        grid = grid_for_routing(session, draft.grid_code)
+        assignment = choose_deputy(
+            session, grid_code=draft.grid_code, category=draft.category, entry=draft.entry
+        )
+        station = session.get(Station, assignment.station_code) if assignment.station_code else None
         case = Case(
             ticket=next_ticket(session, self.county_code, year),
             resident_id=resident_id,
@@ -144,6 +170,7 @@ class Casework:
             longitude=draft.longitude,
             entry_code=draft.entry.code if draft.entry else None,
             grid_code=draft.grid_code,
+            station_code=assignment.station_code,
             category=draft.category,
             confidence=draft.confidence,
             keywords=list(draft.keywords),
@@ -153,19 +180,18 @@ class Casework:
             created_at=now,
             accept_due_at=due.accept_by,
             answer_due_at=due.answer_by,
+            # A new case has neither: said here, the cards' follower count needs no query.
+            events=[],
+            followers=[],
         )
-        session.add(case)
-        session.flush()
-        self.schedule_alarms(session, case, now, due)
+        if grid is not None:
+            case.grid = grid
+        if station is not None:
+            case.station = station
         self.record(
             case, now, "submitted", actor or f"resident:{resident_id}", note or draft.category
         )
         events: list[ev.Event] = [ev.CaseSubmitted(case)]
-
-        assignment = choose_deputy(
-            session, grid_code=draft.grid_code, category=draft.category, entry=draft.entry
-        )
-        case.station_code = assignment.station_code
         if assignment.deputy is None:
             self.record(case, now, "routed_to_office", "system", assignment.reason)
             events.append(ev.RoutedToOffice(case, assignment.reason))
@@ -177,6 +203,9 @@ class Casework:
                 case, now, "assigned", "system", f"{assignment.deputy.name}：{assignment.reason}"
             )
             events.append(ev.CaseAssigned(case, assignment.deputy, assignment.reason))
+        session.add(case)
+        session.flush()  # the alarms need the case's id
+        self.schedule_alarms(session, case, now, due)
         return case, events
 
     def assign(self, session: Session, case: Case, deputy: Deputy, actor: str) -> list[ev.Event]:
@@ -297,8 +326,14 @@ class Casework:
         return [*events, ev.CaseResolved(case, deputy, note), ev.SurveyAsked(case, "rating", False)]
 
     def schedule_alarms(self, session: Session, case: Case, start: datetime, due: DueTimes) -> None:
-        for kind, at in self.sla.alarms(self.calendar, start, due).items():
-            session.add(CaseAlarm(case_id=case.id, round=case.round, kind=kind, due_at=at))
+        # One multi-row INSERT: as objects, the ORM inserts them one by one on SQLite (it
+        # would read back each id, which nothing here needs).
+        rows = [
+            {"case_id": case.id, "round": case.round, "kind": kind, "due_at": at}
+            for kind, at in self.sla.alarms(self.calendar, start, due).items()
+        ]
+        if rows:
+            session.execute(insert(CaseAlarm), rows)
 
     def relay_from_resident(
         self, session: Session, case: Case, identity: ChatIdentity, text: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from casework.errors import Refused
@@ -19,7 +19,7 @@ from storage.models import (
     OutboxMessage,
     Resident,
 )
-from storage.upsert import insert_or_ignore
+from storage.upsert import insert_or_ignore_row
 
 __all__ = [
     "INVITE_PREFIX",
@@ -32,29 +32,37 @@ __all__ = [
 ]
 
 
+# Built once: every inbound message asks it, and building a statement (and its cache key)
+# costs about as much as running it on SQLite.
+_ACCOUNT = select(ChatIdentity).where(
+    ChatIdentity.channel == bindparam("channel"),
+    ChatIdentity.external_id == bindparam("external_id"),
+)
+
+
 def _identity(
     session: Session, channel: str, external_id: str, now: datetime, display_name: str
 ) -> ChatIdentity:
-    query = select(ChatIdentity).where(
-        ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
-    )
-    identity = session.scalars(query).one_or_none()
+    account = {"channel": channel, "external_id": external_id}
+    identity = session.scalars(_ACCOUNT, account).one_or_none()
     if identity is None:
-        # A user's first two messages may arrive at once: insert-or-keep, then read the row
-        # (the other transaction's, once it has committed, or ours).
-        insert_or_ignore(
-            session,
-            ChatIdentity,
-            {
-                "channel": channel,
-                "external_id": external_id,
-                "role": "resident",
-                "display_name": display_name,
-                "created_at": now,
-            },
-            ("channel", "external_id"),
+        # A user's first two messages may arrive at once: insert-or-keep; the row comes back
+        # from the INSERT, or else it is the other transaction's (read once it committed).
+        identity = (
+            insert_or_ignore_row(
+                session,
+                ChatIdentity,
+                {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "role": "resident",
+                    "display_name": display_name,
+                    "created_at": now,
+                },
+                ("channel", "external_id"),
+            )
+            or session.scalars(_ACCOUNT, account).one()
         )
-        identity = session.scalars(query).one()
     return identity
 
 
@@ -64,10 +72,9 @@ def identity_for(
     """The account's identity; a first message makes it a resident's."""
     identity = _identity(session, channel, external_id, now, display_name)
     if identity.role == "resident" and identity.resident_id is None:
-        resident = Resident(display_name=display_name, created_at=now)
-        session.add(resident)
-        session.flush()
-        identity.resident_id = resident.id
+        # Through the relationship: the flush below writes the resident and then the
+        # identity's link to it, one flush instead of two.
+        identity.resident = Resident(display_name=display_name, created_at=now)
     identity.last_seen_at = now
     session.flush()
     return identity

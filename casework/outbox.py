@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import PARTIAL, ChatIdentity, DialogState, OutboxArchive, OutboxMessage
-from storage.upsert import insert_or_ignore
+from storage.upsert import insert_or_ignore_row
 
 __all__ = [
     "Message",
@@ -59,8 +59,11 @@ def _addresses(session: Session, recipient: str) -> list[tuple[str, str]]:
     kind, _, key = recipient.partition(":")
     query = select(ChatIdentity.channel, ChatIdentity.external_id).order_by(ChatIdentity.id)
     if kind == "identity":
-        query = query.where(ChatIdentity.id == int(key))
-    elif kind == "deputy":
+        # Usually the sender of the message being answered, already in the session: the
+        # identity map answers without a query (or an autoflush).
+        identity = session.get(ChatIdentity, int(key))
+        return [] if identity is None else [(identity.channel, identity.external_id)]
+    if kind == "deputy":
         query = query.where(ChatIdentity.role == "deputy", ChatIdentity.deputy_code == key)
     elif kind == "office":
         query = query.where(ChatIdentity.role == "office")
@@ -90,8 +93,12 @@ def queue(
     now: datetime,
     message: Message,
     known: dict[str, list[tuple[str, str]]] | None = None,
+    *,
+    state: DialogState | None = None,
 ) -> list[OutboxMessage]:
-    """:func:`post`, returning the rows it wrote (unflushed)."""
+    """:func:`post`, returning the rows it wrote (unflushed). ``state``: the dialog state the
+    caller already holds (the chat being answered), so its choices are kept without asking
+    for it again."""
     if known is None:
         addresses = _addresses(session, message.recipient)
     else:
@@ -109,7 +116,10 @@ def queue(
         # The latest message decides what a typed "1" means in that chat; a message without
         # choices clears them, unless it only refuses or explains (keep_choices).
         if message.choices or not message.keep_choices:
-            remember_choices(session, now, channel, chat_id, message.choices)
+            if state is not None and (state.channel, state.chat_id) == (channel, chat_id):
+                state.choices = [list(choice) for choice in message.choices]
+            else:
+                remember_choices(session, now, channel, chat_id, message.choices)
     return rows
 
 
@@ -131,23 +141,27 @@ def _row(
     )
 
 
+# Built once: every inbound message asks it (building a statement and its cache key costs
+# about as much as running it on SQLite). A private chat's user is the chat.
+_PRIVATE_CHAT = select(DialogState).where(
+    DialogState.channel == bindparam("channel"),
+    DialogState.chat_id == bindparam("chat_id"),
+    DialogState.user_id == bindparam("chat_id"),
+)
+
+
 def dialog_state(session: Session, now: datetime, channel: str, chat_id: str) -> DialogState:
     """The dialog state of a private chat, created idle when missing."""
-    query = select(DialogState).where(
-        DialogState.channel == channel,
-        DialogState.chat_id == chat_id,
-        DialogState.user_id == chat_id,
-    )
-    state = session.scalars(query).one_or_none()
+    chat = {"channel": channel, "chat_id": chat_id}
+    state = session.scalars(_PRIVATE_CHAT, chat).one_or_none()
     if state is None:  # insert-or-keep: two first messages of one chat may arrive at once
-        insert_or_ignore(
+        state = insert_or_ignore_row(
             session,
             DialogState,
             {"channel": channel, "chat_id": chat_id, "user_id": chat_id, "state": "idle",
              "data": {}, "choices": [], "updated_at": now},
             ("channel", "chat_id", "user_id"),
-        )  # fmt: skip
-        state = session.scalars(query).one()
+        ) or session.scalars(_PRIVATE_CHAT, chat).one()  # fmt: skip
     return state
 
 

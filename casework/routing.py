@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.orm import Session, joinedload
 
 from casework.directory import EntryPoint
 from casework.lifecycle import Status
 from storage.models import PARTIAL, Case, Deputy, Grid, Station
 
-__all__ = ["OPEN_STATUSES", "Assignment", "choose_deputy", "open_case_counts"]
+__all__ = ["OPEN_STATUSES", "Assignment", "choose_deputy", "grid_for_routing", "open_case_counts"]
 
 OPEN_STATUSES = (
     Status.SUBMITTED,
@@ -32,14 +32,22 @@ class Assignment:
     reason: str  # shown in the ledger: why this deputy (or why the office)
 
 
-def open_case_counts(session: Session, codes: Sequence[str]) -> dict[str, int]:
-    """Each deputy's open cases, through the partial index of open cases (the predicate as
-    literal SQL, or SQLite would walk every case the deputy ever had)."""
-    rows = session.execute(
-        select(Case.deputy_code, func.count())
-        .where(Case.deputy_code.in_(codes), text("cases." + PARTIAL["case_open"]))
-        .group_by(Case.deputy_code)
+# Built once: every submission asks it (building a statement and its cache key costs about
+# as much as running it on SQLite).
+_OPEN_COUNTS = (
+    select(Case.deputy_code, func.count())
+    .where(
+        Case.deputy_code.in_(bindparam("codes", expanding=True)),
+        # The partial index of open cases, its predicate as literal SQL: else SQLite
+        # would walk every case the deputy ever had.
+        text("cases." + PARTIAL["case_open"]),
     )
+    .group_by(Case.deputy_code)
+)
+
+
+def open_case_counts(session: Session, codes: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(_OPEN_COUNTS, {"codes": list(codes)})
     counts = dict.fromkeys(codes, 0)
     counts.update({code: n for code, n in rows})
     return counts
@@ -53,10 +61,18 @@ def _pick(session: Session, deputies: Sequence[Deputy], category: str) -> tuple[
     return min(pool, key=lambda d: (load[d.code], d.code)), bool(experts)
 
 
+def grid_for_routing(session: Session, code: str | None) -> Grid | None:
+    """The grid with what routing and a case's card read of it (its station and deputies),
+    in one query; the identity map answers again for it while the caller holds it."""
+    if not code:
+        return None
+    return session.get(Grid, code, options=(joinedload(Grid.station), joinedload(Grid.deputies)))
+
+
 def choose_deputy(
     session: Session, *, grid_code: str | None, category: str, entry: EntryPoint | None
 ) -> Assignment:
-    grid = session.get(Grid, grid_code) if grid_code else None
+    grid = grid_for_routing(session, grid_code)
     station_code = grid.station_code if grid else (entry.station_code if entry else None)
 
     if entry is not None and entry.kind == "deputy":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,15 +29,19 @@ def normalise_ticket(text: str) -> str:
     return f"{county.upper()}-{year}-{int(number):06d}"
 
 
+# Built once, run on every submission.
+_TAKE_NUMBER = (
+    update(TicketCounter)
+    .where(TicketCounter.prefix == bindparam("counter"))
+    .values(last=TicketCounter.last + 1)
+    .returning(TicketCounter.last)
+)
+
+
 def next_ticket(session: Session, county_code: str, year: int) -> str:
     prefix = f"{county_code}-{year}"
     # UPDATE … RETURNING takes the row lock, so concurrent submitters never share a number.
-    number = session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.prefix == prefix)
-        .values(last=TicketCounter.last + 1)
-        .returning(TicketCounter.last)
-    ).scalar_one_or_none()
+    number = session.execute(_TAKE_NUMBER, {"counter": prefix}).scalar_one_or_none()
     if number is None:
         try:
             with session.begin_nested():

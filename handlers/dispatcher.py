@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework.clock import Clock
@@ -31,7 +30,8 @@ from handlers.resident import handle_resident
 from handlers.suggestions import handle_suggestions, wants_suggestions
 from handlers.turn import Services, Turn
 from storage.db import SessionFactory, transaction
-from storage.models import DialogState, InboundMessage
+from storage.models import DialogState, InboundMessage, OutboxMessage
+from storage.upsert import insert_or_ignore
 
 __all__ = ["Dispatcher", "Outcome"]
 
@@ -74,9 +74,11 @@ class Dispatcher:
                     f"您发送的内容有{length}字，超过了{MAX_TEXT_LENGTH}字的上限，未能登记。"
                     f"请精简到{MAX_TEXT_LENGTH}字以内再发送。"
                 )
+                rows = _queue_all(session, now, turn.out, state)
             else:
-                self._converse(session, turn)
-            return Outcome(True, len(turn.out), _queue_all(session, now, turn.out))
+                rows = self._converse(session, turn)
+            session.flush()  # the rows' ids
+            return Outcome(True, len(turn.out), tuple(row.id for row in rows))
 
     def _group(self, session: Session, incoming: Incoming, now: datetime) -> Outcome:
         identity = member_identity(
@@ -109,24 +111,27 @@ class Dispatcher:
             body["action"] = incoming.action
         if incoming.start is not None:
             body["start"] = incoming.start
-        try:
-            with session.begin_nested():
-                session.add(
-                    InboundMessage(
-                        channel=incoming.channel,
-                        message_id=incoming.message_id,
-                        chat_id=incoming.chat_id,
-                        user_id=incoming.user_id,
-                        body=body,
-                        received_at=self.clock.now(),
-                    )
-                )
-        except IntegrityError:
+        # Insert-or-ignore, not a savepoint around an INSERT that may fail on the unique
+        # key: one statement instead of three. A concurrent delivery of the same message
+        # waits for ours on the key (PostgreSQL) and then inserts nothing, as before.
+        first = insert_or_ignore(
+            session,
+            InboundMessage,
+            {
+                "channel": incoming.channel,
+                "message_id": incoming.message_id,
+                "chat_id": incoming.chat_id,
+                "user_id": incoming.user_id,
+                "body": body,
+                "received_at": self.clock.now(),
+            },
+            ("channel", "message_id"),
+        )
+        if not first:
             log.info("dropped re-delivery %s/%s", incoming.channel, incoming.message_id)
-            return False
-        return True
+        return first
 
-    def _converse(self, session: Session, turn: Turn) -> None:
+    def _converse(self, session: Session, turn: Turn) -> list[OutboxMessage]:
         command = parse_command(turn.text) if turn.incoming.action is None else None
         turn.action = turn.incoming.action or (
             None if command else _typed_choice(turn.state, turn.text)
@@ -151,16 +156,20 @@ class Dispatcher:
                     handle_office(turn, command)
                 else:
                     handle_resident(turn, command)
+                # Queued before the savepoint ends, whose release flushes the dialog's new
+                # state and the choices just shown as one UPDATE, with the rows.
+                return _queue_all(session, turn.now, turn.out, turn.state)
         except Refused as refusal:
             session.expire_all()
             # A refusal changes nothing, the pending choices included.
             turn.out = [Message(turn.me, str(refusal), keep_choices=True)]
+            return _queue_all(session, turn.now, turn.out, turn.state)
 
 
-def _queue_all(session: Session, now: datetime, messages: list[Message]) -> tuple[int, ...]:
-    rows = [row for message in messages for row in queue(session, now, message)]
-    session.flush()
-    return tuple(row.id for row in rows)
+def _queue_all(
+    session: Session, now: datetime, messages: list[Message], state: DialogState
+) -> list[OutboxMessage]:
+    return [row for message in messages for row in queue(session, now, message, state=state)]
 
 
 def accept_invite(turn: Turn, token: str) -> None:

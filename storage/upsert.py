@@ -8,13 +8,21 @@ then keeps (or updates) its row; SQLite runs writers one at a time anyway.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_or_ignore", "insert_or_ignore_statement", "insert_or_update"]
+__all__ = [
+    "insert_or_ignore",
+    "insert_or_ignore_row",
+    "insert_or_ignore_statement",
+    "insert_or_update",
+]
+
+T = TypeVar("T")
 
 _DIALECTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
@@ -38,11 +46,39 @@ def _dialect_insert(name: str, model: type, values: Mapping[str, Any]) -> Any:
         raise NotImplementedError(f"no upsert for the {name} dialect") from None
 
 
+@functools.lru_cache(maxsize=64)
+def _ignoring(dialect: str, model: type, key: tuple[str, ...], returning: Any) -> Any:
+    """``INSERT … ON CONFLICT (key) DO NOTHING RETURNING …`` with the values left to the
+    execution's parameters: built once, not per call (building one and its cache key costs
+    about as much as running it on SQLite)."""
+    try:
+        statement = _DIALECTS[dialect](model)
+    except KeyError:
+        raise NotImplementedError(f"no upsert for the {dialect} dialect") from None
+    if returning is None:  # the primary key: whether a row went in
+        return statement.on_conflict_do_nothing(index_elements=key).returning(
+            *model.__table__.primary_key.columns  # type: ignore[attr-defined]
+        )
+    return statement.on_conflict_do_nothing(index_elements=key).returning(returning)
+
+
 def insert_or_ignore(
     session: Session, model: type, values: Mapping[str, Any], key: Sequence[str]
-) -> None:
-    """Insert the row unless one with the same ``key`` (a unique constraint) exists."""
-    session.execute(_insert(session, model, values).on_conflict_do_nothing(index_elements=key))
+) -> bool:
+    """Insert the row unless one with the same ``key`` (a unique constraint) exists; True
+    when it was inserted. Told by the primary key coming back: the rowcount of an ORM
+    INSERT is -1 on PostgreSQL, where SQLAlchemy adds its own RETURNING."""
+    statement = _ignoring(session.get_bind().dialect.name, model, tuple(key), None)
+    return session.execute(statement, dict(values)).first() is not None
+
+
+def insert_or_ignore_row(
+    session: Session, model: type[T], values: Mapping[str, Any], key: Sequence[str]
+) -> T | None:
+    """:func:`insert_or_ignore`, returning the inserted row as an object of the session
+    (``RETURNING``: no second query to read it); None when the key was taken."""
+    statement = _ignoring(session.get_bind().dialect.name, model, tuple(key), model)
+    return session.scalars(statement, dict(values)).one_or_none()
 
 
 def insert_or_update(

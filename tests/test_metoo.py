@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.simulator import Simulation
+from casework import metoo
 from storage.db import transaction
 from storage.models import Case, CaseFollower
 
@@ -105,3 +107,26 @@ async def test_a_closed_case_is_not_offered(sqlite_sim: Simulation):
     await sqlite_sim.say("deputy:D001", f"办结 {TICKET} 已修好")
     summary = await report(sqlite_sim, "resident:bob", SAME)
     assert "【是同一问题吗？】" not in summary[0].text
+
+
+async def test_among_reports_that_say_the_same_the_oldest_is_offered(sqlite_sim: Simulation):
+    await first_case(sqlite_sim)
+    await report(sqlite_sim, "resident:carol", FIRST)
+    await sqlite_sim.say("resident:carol", "1")  # filed separately: YS-2026-000002, same text
+    summary = await report(sqlite_sim, "resident:bob", FIRST)
+    assert f"（工单 {TICKET}，已交办代表）" in summary[0].text
+
+
+async def test_only_the_most_recent_texts_are_compared(
+    sqlite_sim: Simulation, monkeypatch: pytest.MonkeyPatch
+):
+    await first_case(sqlite_sim)  # FIRST, YS-2026-000001
+    await report(sqlite_sim, "resident:carol", SAME)
+    await sqlite_sim.say("resident:carol", "1")  # SAME, YS-2026-000002
+    # All compared, FIRST says it best; the bound at one text leaves only the newest.
+    summary = await report(sqlite_sim, "resident:bob", FIRST)
+    assert f"（工单 {TICKET}，已交办代表）" in summary[0].text
+    await sqlite_sim.say("resident:bob", "取消")
+    monkeypatch.setattr(metoo, "_CANDIDATES", metoo._CANDIDATES.limit(1))
+    bounded = await report(sqlite_sim, "resident:bob", FIRST)
+    assert "（工单 YS-2026-000002，已交办代表）" in bounded[0].text
