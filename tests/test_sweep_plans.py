@@ -295,6 +295,7 @@ def test_routing_and_me_too_read_only_open_cases(engine: Engine, analyze: bool):
         )  # fmt: skip
 
     plans = [_plan_text(engine, *s) for s in _statements(engine, run) if "FROM cases" in s[0]]
-    assert len(plans) == 2
-    for plan in plans:  # either open-case index will do: both hold only what is open
+    searches = [p for p in plans if "PRIMARY KEY" not in p and "cases_pkey" not in p]
+    assert len(searches) == 2  # (then the chosen case, by its id)
+    for plan in searches:  # either open-case index will do: both hold only what is open
         assert "ix_cases_open_" in plan, plan
