@@ -64,19 +64,31 @@ class TelegramReceiver:
         if incoming is not None and is_bind_attempt(incoming):
             incoming = await self._with_admin_flag(incoming)
         replies: tuple[int, ...] = ()
-        if incoming is not None:
-            outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
-            handled, replies = outcome.handled, outcome.outbox_ids
-        if reading.callback_query_id is not None:
-            try:
-                await self.backend.answer_button(reading.callback_query_id)
-            except Exception as error:  # an expired query id is harmless
-                log.info("answerCallbackQuery failed: %s", error)
+        # A pressed button is answered at once, while the dispatcher works: the client's
+        # spinner stops sooner, and the two round trips overlap.
+        answering = (
+            asyncio.create_task(self._answer(reading.callback_query_id))
+            if reading.callback_query_id is not None
+            else None
+        )
+        try:
+            if incoming is not None:
+                outcome = await asyncio.to_thread(self.dispatcher.handle, incoming)
+                handled, replies = outcome.handled, outcome.outbox_ids
+        finally:
+            if answering is not None:
+                await answering
         if replies and self.send_now is not None:
             task = asyncio.create_task(self._send(self.send_now, replies))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
         return handled
+
+    async def _answer(self, callback_query_id: str) -> None:
+        try:
+            await self.backend.answer_button(callback_query_id)
+        except Exception as error:  # an expired query id is harmless
+            log.info("answerCallbackQuery failed: %s", error)
 
     async def _send(self, send_now: SendNow, replies: tuple[int, ...]) -> None:
         try:
