@@ -21,7 +21,7 @@ from casework.outbox import claim
 from storage.db import make_engine, migrate, transaction
 from storage.models import Case, Deputy
 
-__all__ = ["bench_outbox", "bench_sweep"]
+__all__ = ["add_bench_resident", "bench_outbox", "bench_sweep", "bulk"]
 
 # Monday 2026-11-23 10:00 in Shanghai: a working moment.
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -44,7 +44,7 @@ def _value(engine: Engine, value: Any) -> Any:
     return value
 
 
-def _bulk(engine: Engine, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+def bulk(engine: Engine, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """Load rows fast: COPY on PostgreSQL, executemany in chunks on SQLite."""
     raw = engine.raw_connection()
     try:
@@ -67,6 +67,19 @@ def _bulk(engine: Engine, table: str, columns: Sequence[str], rows: Iterable[tup
         raw.commit()
     finally:
         raw.close()
+
+
+def add_bench_resident(engine: Engine, name: str, when: datetime) -> None:
+    """Resident 1 with chat identity 1: whom bulk-loaded cases belong to."""
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO residents (id, display_name, created_at) VALUES "
+                       "(1, :name, :t)"), {"name": name, "t": _value(engine, when)})  # fmt: skip
+        c.execute(
+            text("INSERT INTO chat_identities (id, channel, external_id, role, resident_id,"
+                 " display_name, created_at, group_only) VALUES (1, 'telegram', :name,"
+                 " 'resident', 1, :name, :t, false)"),
+            {"name": name, "t": _value(engine, when)},
+        )  # fmt: skip
 
 
 def _engine(url: str | None, workdir: Path) -> Engine:
@@ -104,7 +117,7 @@ def bench_outbox(url: str | None, history: int, analyze: bool, runs: int = 200) 
     with tempfile.TemporaryDirectory() as workdir:
         engine = _engine(url, Path(workdir))
         started = time.perf_counter()
-        _bulk(engine, "outbox", _OUTBOX, _outbox_rows(history, 1_000, 2_000))
+        bulk(engine, "outbox", _OUTBOX, _outbox_rows(history, 1_000, 2_000))
         load = time.perf_counter() - started
         if analyze:
             _analyze(engine)
@@ -149,16 +162,8 @@ def bench_sweep(url: str | None, open_cases: int, due: int, analyze: bool = True
             deputy = session.scalars(select(Deputy.code).order_by(Deputy.code)).first()
         started = time.perf_counter()
         past, future = NOW - timedelta(days=3), NOW + timedelta(days=5)
-        with engine.begin() as c:
-            c.execute(text("INSERT INTO residents (id, display_name, created_at) VALUES "
-                           "(1, 'bench', :t)"), {"t": _value(engine, past)})  # fmt: skip
-            c.execute(
-                text("INSERT INTO chat_identities (id, channel, external_id, role, resident_id,"
-                     " display_name, created_at, group_only) VALUES (1, 'telegram', 'bench',"
-                     " 'resident', 1, 'bench', :t, false)"),
-                {"t": _value(engine, past)},
-            )  # fmt: skip
-        _bulk(engine, "cases",
+        add_bench_resident(engine, "bench", past)
+        bulk(engine, "cases",
               ("id", "ticket", "resident_id", "origin_identity_id", "text", "text_digest",
                "photos", "category", "confidence", "keywords", "urgent", "request_type",
                "status", "deputy_code", "created_at", "accept_due_at", "answer_due_at", "round"),
@@ -167,7 +172,7 @@ def bench_sweep(url: str | None, open_cases: int, due: int, analyze: bool = True
                for i in range(1, open_cases + 1)))  # fmt: skip
         # Each open case: its accept reminder fired (history), its answer reminder pending;
         # ``due`` of them have their accept limit due now.
-        _bulk(engine, "case_alarms", ("case_id", "round", "kind", "due_at", "status", "fired_at"),
+        bulk(engine, "case_alarms", ("case_id", "round", "kind", "due_at", "status", "fired_at"),
               (row for i in range(1, open_cases + 1) for row in (
                   (i, 0, "accept_75", past, "fired", past),
                   (i, 0, "accept_due", NOW - timedelta(minutes=1) if i <= due else future,

@@ -223,21 +223,18 @@ def _claim_statements() -> tuple[Select, Select, Update, Update, Update]:
             .exists()
         )
 
-    def due(*where: ColumnElement[bool]) -> Select:
-        return (
-            select(OutboxMessage.id)
-            .with_hint(OutboxMessage, "INDEXED BY ix_outbox_pending", "sqlite")
-            .where(
-                text("outbox." + PARTIAL["outbox_pending"]),
-                OutboxMessage.not_before <= bindparam("now"),
-                OutboxMessage.channel.in_(bindparam("channels", expanding=True)),
-                *where,
-            )
-            .order_by(OutboxMessage.id)
-            .limit(bindparam("batch"))
+    due = (
+        select(OutboxMessage.id)
+        .with_hint(OutboxMessage, "INDEXED BY ix_outbox_pending", "sqlite")
+        .where(
+            text("outbox." + PARTIAL["outbox_pending"]),
+            OutboxMessage.not_before <= bindparam("now"),
+            OutboxMessage.channel.in_(bindparam("channels", expanding=True)),
+            ~blocked(),
         )
-
-    due_any = due(~blocked())
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("batch"))
+    )
     ids = bindparam("ids", expanding=True)
     # The replies one update wrote, claimed in one statement: each may go when every
     # earlier unsent row to its chat is one of them (they are then sent in id order).
@@ -267,7 +264,7 @@ def _claim_statements() -> tuple[Select, Select, Update, Update, Update]:
         .values(status="sending", claimed_at=bindparam("now"), attempts=OutboxMessage.attempts + 1)
         .returning(*_CLAIMED)
     )
-    return stale, due_any, release, take, take_these
+    return stale, due, release, take, take_these
 
 
 _CLAIMED = (

@@ -117,7 +117,7 @@ def _load_history(engine: Any, sessions: Any, cases: int) -> float:
 
     from sqlalchemy import select, text
 
-    from bot.bench_scale import _bulk, _value
+    from bot.bench_scale import add_bench_resident, bulk
     from storage.db import transaction
     from storage.models import Deputy, Grid
 
@@ -126,15 +126,7 @@ def _load_history(engine: Any, sessions: Any, cases: int) -> float:
         grids = list(session.execute(select(Grid.code, Grid.station_code)).all())
         deputies = list(session.scalars(select(Deputy.code).order_by(Deputy.code)))
     past = NOW - timedelta(days=366)
-    with engine.begin() as c:
-        c.execute(text("INSERT INTO residents (id, display_name, created_at) VALUES "
-                       "(1, 'history', :t)"), {"t": _value(engine, past)})  # fmt: skip
-        c.execute(
-            text("INSERT INTO chat_identities (id, channel, external_id, role, resident_id,"
-                 " display_name, created_at, group_only) VALUES (1, 'telegram', 'history',"
-                 " 'resident', 1, 'history', :t, false)"),
-            {"t": _value(engine, past)},
-        )  # fmt: skip
+    add_bench_resident(engine, "history", past)
 
     def rows() -> Any:
         for i in range(1, cases + 1):
@@ -146,7 +138,7 @@ def _load_history(engine: Any, sessions: Any, cases: int) -> float:
                    "closed" if closed else "assigned", deputies[i % len(deputies)], created,
                    created if closed else None, 0)  # fmt: skip
 
-    _bulk(engine, "cases",
+    bulk(engine, "cases",
           ("id", "ticket", "resident_id", "origin_identity_id", "text", "text_digest", "photos",
            "grid_code", "station_code", "category", "confidence", "keywords", "urgent",
            "request_type", "status", "deputy_code", "created_at", "closed_at", "round"),
