@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from bot.channels.telegram.runner import TelegramReceiver
 from bot.channels.telegram.updates import MalformedUpdate, read_update
 from casework.clock import Clock
-from casework.leases import hold, release
 from storage.db import SessionFactory, autocommit_engine, transaction
+from storage.leases import hold, release
 from storage.models import TelegramUpdate
 from storage.upsert import insert_or_ignore_statement
 
