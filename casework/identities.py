@@ -71,12 +71,12 @@ def identity_for(
 ) -> ChatIdentity:
     """The account's identity; a first message makes it a resident's."""
     identity = _identity(session, channel, external_id, now, display_name)
+    identity.last_seen_at = now  # written with the turn's other changes, at its flush
     if identity.role == "resident" and identity.resident_id is None:
-        # Through the relationship: the flush below writes the resident and then the
-        # identity's link to it, one flush instead of two.
+        # Through the relationship: one flush writes the resident and then the identity's
+        # link to it; flushed now, since what follows reads ``resident_id``.
         identity.resident = Resident(display_name=display_name, created_at=now)
-    identity.last_seen_at = now
-    session.flush()
+        session.flush()
     return identity
 
 

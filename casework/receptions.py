@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from casework.calendar import WorkingCalendar
@@ -105,13 +105,22 @@ def when(reception: Reception) -> str:
     return f"{day.month}月{day.day}日（周{_WEEKDAYS[day.weekday()]}）{hours}"
 
 
+# Built once: every /start with a station asks it.
+_UPCOMING = (
+    select(Reception)
+    .where(
+        Reception.station_code == bindparam("station_code"),
+        Reception.day >= bindparam("today"),
+    )
+    .order_by(Reception.day, Reception.starts)
+)
+
+
 def next_reception(session: Session, station_code: str, now: datetime, zone) -> Reception | None:
     """The station's next reception not yet over."""
     local = now.astimezone(zone)
     for reception in session.scalars(
-        select(Reception)
-        .where(Reception.station_code == station_code, Reception.day >= local.date())
-        .order_by(Reception.day, Reception.starts)
+        _UPCOMING, {"station_code": station_code, "today": local.date()}
     ):
         end = datetime.combine(reception.day, time.fromisoformat(reception.ends), tzinfo=zone)
         if end > local:

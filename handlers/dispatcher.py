@@ -54,6 +54,16 @@ class Dispatcher:
     def handle(self, incoming: Incoming) -> Outcome:
         if isinstance(self.services.directory, LiveCounty):
             self.services.directory.refresh()  # a county import since? (throttled, cheap)
+        try:
+            return self._turn(incoming, refusal=None)
+        except Refused as refusal:
+            # The whole transaction rolled back, whatever the conversation had begun with it;
+            # the message is recorded again, answered only with the reason. (No savepoint
+            # around the conversation: two statements and a flush less on every message, and
+            # a refusal, the rare case, pays a second short transaction instead.)
+            return self._turn(incoming, refusal=refusal)
+
+    def _turn(self, incoming: Incoming, refusal: Refused | None) -> Outcome:
         with transaction(self.sessions) as session:
             now = self.clock.now()
             oversized = len(incoming.text or "") > MAX_TEXT_LENGTH
@@ -74,9 +84,12 @@ class Dispatcher:
                     f"您发送的内容有{length}字，超过了{MAX_TEXT_LENGTH}字的上限，未能登记。"
                     f"请精简到{MAX_TEXT_LENGTH}字以内再发送。"
                 )
-                rows = _queue_all(session, now, turn.out, state)
+            elif refusal is not None:
+                # A refusal changes nothing, the pending choices included.
+                turn.out = [Message(turn.me, str(refusal), keep_choices=True)]
             else:
-                rows = self._converse(session, turn)
+                self._converse(turn)  # a Refused rolls all of this back
+            rows = _queue_all(session, now, turn.out, state)
             session.flush()  # the rows' ids
             return Outcome(True, len(turn.out), tuple(row.id for row in rows))
 
@@ -131,39 +144,29 @@ class Dispatcher:
             log.info("dropped re-delivery %s/%s", incoming.channel, incoming.message_id)
         return first
 
-    def _converse(self, session: Session, turn: Turn) -> list[OutboxMessage]:
+    def _converse(self, turn: Turn) -> None:
         command = parse_command(turn.text) if turn.incoming.action is None else None
         turn.action = turn.incoming.action or (
             None if command else _typed_choice(turn.state, turn.text)
         )
-        try:
-            with session.begin_nested():
-                if turn.action is None and looks_like_number(turn.text) and turn.state.choices:
-                    raise Refused(_no_such_choice(len(turn.state.choices)))
-                role = turn.identity.role
-                payload = turn.incoming.start
-                if payload and payload.startswith(INVITE_PREFIX):
-                    accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
-                elif payload is not None and role == "resident":
-                    start(turn, payload)
-                elif asks_for_group_code(turn):
-                    give_group_code(turn)
-                elif wants_suggestions(turn, command):
-                    handle_suggestions(turn, command)
-                elif role == "deputy":
-                    handle_deputy(turn, command)
-                elif role == "office":
-                    handle_office(turn, command)
-                else:
-                    handle_resident(turn, command)
-                # Queued before the savepoint ends, whose release flushes the dialog's new
-                # state and the choices just shown as one UPDATE, with the rows.
-                return _queue_all(session, turn.now, turn.out, turn.state)
-        except Refused as refusal:
-            session.expire_all()
-            # A refusal changes nothing, the pending choices included.
-            turn.out = [Message(turn.me, str(refusal), keep_choices=True)]
-            return _queue_all(session, turn.now, turn.out, turn.state)
+        if turn.action is None and looks_like_number(turn.text) and turn.state.choices:
+            raise Refused(_no_such_choice(len(turn.state.choices)))
+        role = turn.identity.role
+        payload = turn.incoming.start
+        if payload and payload.startswith(INVITE_PREFIX):
+            accept_invite(turn, payload.removeprefix(INVITE_PREFIX))
+        elif payload is not None and role == "resident":
+            start(turn, payload)
+        elif asks_for_group_code(turn):
+            give_group_code(turn)
+        elif wants_suggestions(turn, command):
+            handle_suggestions(turn, command)
+        elif role == "deputy":
+            handle_deputy(turn, command)
+        elif role == "office":
+            handle_office(turn, command)
+        else:
+            handle_resident(turn, command)
 
 
 def _queue_all(

@@ -162,6 +162,34 @@ async def test_the_claim_takes_only_each_chats_first_unsent_message(app, clock):
     assert [row[3] for row in claimed] == ["a1", "b1"]
 
 
+def test_on_sqlite_too_only_the_senders_marks_skip_the_disk(tmp_path):
+    """SQLite: the sender's marks go through a second pool of the same file with
+    ``synchronous=NORMAL`` (no fsync per mark); everything else keeps FULL, and what the
+    marks write is the same database's."""
+    from sqlalchemy import text
+
+    from storage.db import autocommit_engine, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'marks.sqlite3'}")
+    try:
+        marks = autocommit_engine(engine, durable=False)
+        assert autocommit_engine(engine, durable=False) is marks
+        assert autocommit_engine(engine) is engine
+        with engine.begin() as connection:
+            assert connection.scalar(text("PRAGMA synchronous")) == 2  # FULL
+            connection.execute(text("CREATE TABLE marks (id INTEGER PRIMARY KEY)"))
+        with marks.begin() as connection:
+            assert connection.scalar(text("PRAGMA synchronous")) == 1  # NORMAL
+            assert connection.scalar(text("PRAGMA journal_mode")) == "wal"
+            connection.execute(text("INSERT INTO marks (id) VALUES (7)"))
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT id FROM marks")) == 7
+    finally:
+        engine.dispose()
+    memory = make_engine("sqlite://")
+    assert autocommit_engine(memory, durable=False) is memory  # another pool: another db
+
+
 def test_a_residents_message_waits_for_the_disk_and_the_senders_marks_do_not():
     """On PostgreSQL the webhook's insert commits durably; the sender's "sending"/"sent"
     marks skip the WAL flush (losing one in a crash only re-sends a message)."""

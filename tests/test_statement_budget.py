@@ -20,14 +20,15 @@ from handlers.incoming import Incoming
 PROBLEM = "东岭村的路灯坏了，晚上出门很不安全，麻烦尽快修一下"
 OTHER = "东岭村的水管漏水好几天了，路面都是水"
 
-# start: dedupe, a new identity and resident, a new dialog state, the savepoint, the
-# reception hours, the reply. problem: dedupe, identity, state, the duplicate check, the
-# 我也遇到 candidates and the one offered, the state's UPDATE, the reply. confirm: the same
-# first steps, grid, load, ticket, the case, its two ledger rows, its alarms, the state, two
-# replies and the deputy's chats. PostgreSQL writes the two ledger rows in one INSERT.
+# start: dedupe, a new identity and resident, a new dialog state, the reception hours, the
+# reply. problem: dedupe, identity, state, the duplicate check, the 我也遇到 candidates and
+# the one offered, the state's UPDATE, the reply. confirm: the same first steps, grid, load,
+# ticket, the case, its two ledger rows, its alarms, the state, two replies and the deputy's
+# chats. PostgreSQL writes the two ledger rows in one INSERT. No savepoint: a refusal rolls
+# the whole transaction back and records the message again with only the reason.
 BUDGETS = {
-    "sqlite": {"start": 12, "problem": 10, "confirm": 17},
-    "postgresql": {"start": 12, "problem": 10, "confirm": 16},
+    "sqlite": {"start": 10, "problem": 8, "confirm": 15},
+    "postgresql": {"start": 10, "problem": 8, "confirm": 14},
 }
 
 
